@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Builds dist/ with tsc when it is missing or older than any source file, so `npm start`
+// works straight after `npm ci` and never runs stale code.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+
+const root = path.resolve(__dirname, '..');
+const marker = path.join(root, 'dist', 'src', 'main.js');
+const sources = ['src', 'test/support', 'bench', 'scripts', 'ormconfig.ts', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
+
+function newestMtime(p) {
+  let stat;
+  try {
+    stat = fs.statSync(p);
+  } catch {
+    return 0;
+  }
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of fs.readdirSync(p)) newest = Math.max(newest, newestMtime(path.join(p, entry)));
+  return newest;
+}
+
+let builtAt = 0;
+try {
+  builtAt = fs.statSync(marker).mtimeMs;
+} catch {
+  builtAt = 0;
+}
+const sourcesAt = Math.max(...sources.map((s) => newestMtime(path.join(root, s))));
+if (builtAt === 0 || sourcesAt > builtAt) {
+  process.stderr.write('zerokey: building (tsc -p tsconfig.build.json)\n');
+  const tsc = require.resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  const now = new Date();
+  fs.utimesSync(marker, now, now);
+}

@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AccessTokenGuard } from './access-token.guard';
+import { AccessToken } from './access-token.entity';
+import { AccessTokensService } from './access-tokens.service';
+import { AuthMethodRegistry } from './auth-method-registry';
+import { IdentitiesModule } from '../identities/identities.module';
+import { IdentityTokensController } from './identity-tokens.controller';
+import { IdentityTokensService } from './identity-tokens.service';
+import { JwksController } from './jwks.controller';
+import { SigningKey } from './signing-key.entity';
+import { SigningKeysService } from './signing-keys.service';
+import { TokenCodec } from './token-codec';
+import { TokenController } from './token.controller';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([AccessToken, SigningKey]), JwtModule.register({}), IdentitiesModule],
+  controllers: [JwksController, TokenController, IdentityTokensController],
+  providers: [SigningKeysService, IdentityTokensService, TokenCodec, AccessTokensService, AuthMethodRegistry, { provide: APP_GUARD, useClass: AccessTokenGuard }],
+  exports: [AccessTokensService, AuthMethodRegistry, SigningKeysService],
+})
+export class AccessTokensModule {}

@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { type EntityManager, IsNull, type Repository } from 'typeorm';
+import { DomainError } from '../common/errors/domain-error';
+import type { Principal } from '../common/auth/principal';
+import { AccessToken, type AuthMethod, type TokenSubject } from './access-token.entity';
+import { AuthMethodRegistry } from './auth-method-registry';
+import { type AccessTokenClaims, TokenCodec } from './token-codec';
+
+export interface IssueTokenInput {
+  identityId?: string;
+  userId?: string;
+  orgId: string | null;
+  authConfigId: string | null;
+  authMethod: AuthMethod;
+  ttl: number;
+  maxTtl: number;
+  numUsesLimit: number;
+  clientIp: string | null;
+  subject: TokenSubject | null;
+}
+
+export interface IssuedToken {
+  accessToken: string;
+  expiresIn: number;
+  accessTokenMaxTTL: number;
+  tokenType: 'Bearer';
+}
+
+export interface AccessTokenView {
+  id: string;
+  identityId: string | null;
+  authMethod: string;
+  ttl: number;
+  maxTtl: number;
+  numUses: number;
+  numUsesLimit: number;
+  createdAt: Date;
+  expiresAt: Date;
+  maxExpiresAt: Date;
+  lastRenewedAt: Date | null;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+  clientIp: string | null;
+  subject: TokenSubject | null;
+}
+
+const seconds = (ms: number): number => Math.floor(ms / 1000);
+
+/** Issues, renews, authenticates and revokes access tokens; one row per token, never the token. */
+@Injectable()
+export class AccessTokensService {
+  constructor(
+    @InjectRepository(AccessToken) private readonly repo: Repository<AccessToken>,
+    private readonly codec: TokenCodec,
+    private readonly registry: AuthMethodRegistry,
+  ) {}
+
+  async issue(input: IssueTokenInput): Promise<IssuedToken> {
+    const id = randomUUID();
+    const iat = seconds(Date.now());
+    const exp = iat + Math.min(input.ttl, input.maxTtl);
+    const row: AccessToken = {
+      id,
+      identityId: input.identityId ?? null,
+      userId: input.userId ?? null,
+      orgId: input.orgId,
+      authConfigId: input.authConfigId,
+      authMethod: input.authMethod,
+      ttl: input.ttl,
+      maxTtl: input.maxTtl,
+      numUses: 0,
+      numUsesLimit: input.numUsesLimit,
+      createdAt: new Date(iat * 1000),
+      expiresAt: new Date(exp * 1000),
+      maxExpiresAt: new Date((iat + input.maxTtl) * 1000),
+      lastRenewedAt: null,
+      lastUsedAt: null,
+      revokedAt: null,
+      clientIp: input.clientIp,
+      subject: input.subject,
+    };
+    await this.repo.insert(row);
+    return this.sign(row, iat, exp);
+  }
+
+  /** DESIGN.md "Access tokens": renewal checks in their documented order. */
+  async renew(token: string, clientIp: string): Promise<IssuedToken> {
+    const claims = await this.codec.verify(token, true);
+    const row = await this.loadUnrevoked(claims.jti);
+    const now = Date.now();
+    if (claims.exp * 1000 <= now) throw new DomainError('AccessTokenExpired', 'the access token has expired and cannot be renewed: log in again');
+    const maxExp = seconds(row.maxExpiresAt.getTime());
+    if (claims.exp >= maxExp) throw new DomainError('AccessTokenMaxTtlReached', 'the access token reached its maximum lifetime: log in again');
+    await this.checkTrustedIp(row, clientIp);
+    if (row.numUsesLimit > 0 && row.numUses >= row.numUsesLimit) throw usesExhausted();
+    const iat = seconds(now);
+    const exp = Math.min(iat + row.ttl, maxExp);
+    await this.repo.update({ id: row.id }, { expiresAt: new Date(exp * 1000), lastRenewedAt: new Date(now) });
+    return this.sign(row, iat, exp);
+  }
+
+  /** The bearer check of every authenticated request; the use is counted last. */
+  async authenticate(token: string, clientIp: string): Promise<Principal> {
+    const claims = await this.codec.verify(token);
+    const row = await this.loadUnrevoked(claims.jti);
+    await this.checkTrustedIp(row, clientIp);
+    const counted = await this.repo
+      .createQueryBuilder()
+      .update(AccessToken)
+      .set({ numUses: () => 'numUses + 1', lastUsedAt: new Date() })
+      .where('id = :id AND revokedAt IS NULL AND (numUsesLimit = 0 OR numUses < numUsesLimit)', { id: row.id })
+      .execute();
+    if (!counted.affected) throw usesExhausted();
+    if (row.userId) return { kind: 'user', userId: row.userId, tokenId: row.id, authMethod: 'session' };
+    return { kind: 'identity', identityId: row.identityId!, orgId: row.orgId!, tokenId: row.id, authMethod: row.authMethod };
+  }
+
+  /** Public revocation by token: needs a valid signature, accepts an expired token. */
+  async revokeByToken(token: string): Promise<AccessToken> {
+    const claims = await this.codec.verify(token, true);
+    const row = await this.repo.findOneBy({ id: claims.jti });
+    if (!row) throw new DomainError('InvalidAccessToken', 'the access token is invalid');
+    if (!row.revokedAt) await this.revoke(row.id);
+    return row;
+  }
+
+  async revoke(id: string): Promise<void> {
+    await this.repo.update({ id, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+
+  async findById(id: string): Promise<AccessToken | null> {
+    return this.repo.findOneBy({ id });
+  }
+
+  async find(identityId: string, tokenId: string): Promise<AccessTokenView> {
+    const row = await this.repo.findOneBy({ id: tokenId, identityId });
+    if (!row) throw new DomainError('AccessTokenNotFound', 'access token not found');
+    return toView(row);
+  }
+
+  async listForIdentity(identityId: string, offset: number, limit: number): Promise<{ accessTokens: AccessTokenView[]; totalCount: number }> {
+    const [rows, totalCount] = await this.repo.findAndCount({ where: { identityId }, order: { createdAt: 'DESC', id: 'ASC' }, skip: offset, take: limit });
+    return { accessTokens: rows.map(toView), totalCount };
+  }
+
+  /** Revokes every live token matching `where` (in `manager`'s transaction when given). */
+  async revokeWhere(where: Partial<Pick<AccessToken, 'identityId' | 'authConfigId' | 'userId'>>, manager?: EntityManager): Promise<number> {
+    const result = await (manager ?? this.repo.manager).update(AccessToken, { ...where, revokedAt: IsNull() }, { revokedAt: new Date() });
+    return result.affected ?? 0;
+  }
+
+  /** Ends every session of a user except `keepTokenId` (after a password change). */
+  async revokeOtherSessions(userId: string, keepTokenId: string): Promise<number> {
+    const result = await this.repo
+      .createQueryBuilder()
+      .update(AccessToken)
+      .set({ revokedAt: new Date() })
+      .where('userId = :userId AND id <> :keep AND revokedAt IS NULL', { userId, keep: keepTokenId })
+      .execute();
+    return result.affected ?? 0;
+  }
+
+  private async loadUnrevoked(id: string): Promise<AccessToken> {
+    const row = await this.repo.findOneBy({ id });
+    // A row purged by housekeeping belongs to a token that can no longer be valid.
+    if (!row || row.revokedAt) throw new DomainError('AccessTokenRevoked', 'the access token has been revoked: log in again');
+    return row;
+  }
+
+  private async checkTrustedIp(row: AccessToken, clientIp: string): Promise<void> {
+    const matcher = await this.registry.get(row.authMethod)?.trustedIps(row);
+    if (matcher && !matcher.contains(clientIp)) {
+      throw new DomainError('IpNotTrusted', `client IP ${clientIp} is not in the trusted IPs of this identity`);
+    }
+  }
+
+  private async sign(row: AccessToken, iat: number, exp: number): Promise<IssuedToken> {
+    const claims: Omit<AccessTokenClaims, 'iss'> = { sub: (row.identityId ?? row.userId)!, jti: row.id, iat, exp, org: row.orgId, authMethod: row.authMethod };
+    if (row.subject) {
+      const { namespace, serviceAccountName, serviceAccountUid, podName } = row.subject;
+      claims.kubernetes = { namespace, serviceAccountName, serviceAccountUid, ...(podName ? { podName } : {}) };
+    }
+    const accessToken = await this.codec.sign(claims);
+    return { accessToken, expiresIn: exp - iat, accessTokenMaxTTL: row.maxTtl, tokenType: 'Bearer' };
+  }
+}
+
+function usesExhausted(): DomainError {
+  return new DomainError('AccessTokenUsesExhausted', 'the access token has used up its number of uses: log in again');
+}
+
+export function toView(row: AccessToken): AccessTokenView {
+  const { userId: _user, orgId: _org, authConfigId: _config, ...view } = row;
+  return view;
+}

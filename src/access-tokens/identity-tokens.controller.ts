@@ -1,0 +1,42 @@
+import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators';
+import type { Principal } from '../common/auth/principal';
+import { PaginationQueryDto } from '../common/dto/pagination.dto';
+import { ApiErrors } from '../common/http/api-errors.decorator';
+import { AccessTokenListDto, AccessTokenResponseDto, RevokedCountDto } from './dto/access-token-view.dto';
+import { IdentityTokensService } from './identity-tokens.service';
+
+@ApiTags('access tokens')
+@ApiBearerAuth()
+@Controller('api/v1/identities/:identityId/access-tokens')
+export class IdentityTokensController {
+  constructor(private readonly tokens: IdentityTokensService) {}
+
+  @Get()
+  @ApiOkResponse({ type: AccessTokenListDto })
+  @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound')
+  list(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string, @Query() query: PaginationQueryDto): Promise<AccessTokenListDto> {
+    return this.tokens.list(principal, identityId, query.offset, query.limit);
+  }
+
+  @Post('revoke-all')
+  @HttpCode(200)
+  @ApiOkResponse({ type: RevokedCountDto })
+  @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound')
+  async revokeAll(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string, @Client() client: ClientInfo): Promise<RevokedCountDto> {
+    return { revokedCount: await this.tokens.revokeAll(principal, identityId, client) };
+  }
+
+  @Delete(':tokenId')
+  @ApiOkResponse({ type: AccessTokenResponseDto })
+  @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'AccessTokenNotFound')
+  async revokeOne(
+    @CurrentPrincipal() principal: Principal,
+    @Param('identityId', ParseUUIDPipe) identityId: string,
+    @Param('tokenId', ParseUUIDPipe) tokenId: string,
+    @Client() client: ClientInfo,
+  ): Promise<AccessTokenResponseDto> {
+    return { accessToken: await this.tokens.revokeOne(principal, identityId, tokenId, client) };
+  }
+}

@@ -1,0 +1,18 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Public } from '../common/auth/decorators';
+import { SigningKeysService } from './signing-keys.service';
+
+@ApiTags('access tokens')
+@Controller('.well-known')
+export class JwksController {
+  constructor(private readonly keys: SigningKeysService) {}
+
+  @Public()
+  @Get('jwks.json')
+  @Header('cache-control', 'public, max-age=300')
+  @ApiOkResponse({ description: 'public keys (JWK set) that verify access tokens' })
+  jwks(): { keys: Record<string, string>[] } {
+    return this.keys.jwks();
+  }
+}

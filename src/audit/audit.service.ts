@@ -1,0 +1,54 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import type { ClientInfo } from '../common/auth/decorators';
+import type { Principal } from '../common/auth/principal';
+import type { ErrorCode } from '../common/errors/error-codes';
+import { type ActorType, AuditLog, type AuditOutcome } from './audit-log.entity';
+
+export interface AuditEntry {
+  event: string;
+  outcome: AuditOutcome;
+  orgId: string | null;
+  actor: Principal | { kind: 'anonymous' } | { kind: 'user'; userId: string };
+  identityId?: string | null;
+  errorCode?: ErrorCode | null;
+  client?: ClientInfo;
+  /** Names and non-secret values only (changed field names, ids, service-account names). */
+  metadata?: Record<string, unknown>;
+}
+
+/** Appends audit rows. Writing one never fails the request it describes: errors are logged. */
+@Injectable()
+export class AuditService {
+  private readonly logger = new Logger(AuditService.name);
+
+  constructor(@InjectRepository(AuditLog) private readonly repo: Repository<AuditLog>) {}
+
+  async record(entry: AuditEntry): Promise<void> {
+    const { actorType, actorId } = actorOf(entry.actor);
+    try {
+      await this.repo.insert({
+        orgId: entry.orgId,
+        actorType,
+        actorId,
+        identityId: entry.identityId ?? null,
+        event: entry.event,
+        outcome: entry.outcome,
+        errorCode: entry.errorCode ?? null,
+        ip: entry.client?.ip ?? null,
+        userAgent: entry.client?.userAgent ?? null,
+        metadata: (entry.metadata ?? {}) as Record<string, string>,
+        createdAt: new Date(),
+      });
+    } catch (error) {
+      this.logger.error({ event: entry.event, err: (error as Error).message }, 'could not write audit row');
+    }
+  }
+}
+
+function actorOf(actor: AuditEntry['actor']): { actorType: ActorType; actorId: string | null } {
+  if (actor.kind === 'identity') return { actorType: 'identity', actorId: actor.identityId };
+  if (actor.kind === 'user') return { actorType: 'user', actorId: actor.userId };
+  return { actorType: 'anonymous', actorId: null };
+}

@@ -1,0 +1,106 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, type ValidationDetail } from '../errors/domain-error';
+import { ERROR_STATUS, type ErrorCode } from '../errors/error-codes';
+import { isDatabaseUnavailable } from '../errors/database-errors';
+
+interface ErrorBody {
+  statusCode: number;
+  error: ErrorCode;
+  message: string;
+  reqId: string;
+  details?: ValidationDetail[];
+}
+
+/** Codes used when an error carries only an HTTP status (Nest's own and Fastify's errors). */
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'PermissionDenied',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType',
+  422: 'ValidationError',
+  429: 'RateLimited',
+};
+
+const FASTIFY_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'request body is larger than 64 KiB',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'request body is not valid JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'request body is empty but content-type is application/json',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported content-type: send application/json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'content-length does not match the body',
+};
+
+/**
+ * The single place where errors become HTTP answers: domain errors, Nest's HTTP exceptions,
+ * Fastify's own errors (bad JSON, body too large, unknown route) and unexpected faults.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    if (reply.sent) return;
+    const { body, headers } = this.toBody(exception, request);
+    for (const [name, value] of Object.entries(headers ?? {})) void reply.header(name, value);
+    void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
+  }
+
+  private toBody(exception: unknown, request: FastifyRequest): { body: ErrorBody; headers?: Record<string, string> } {
+    const reqId = String(request?.id ?? '');
+    if (exception instanceof DomainError) {
+      const body: ErrorBody = { statusCode: exception.status, error: exception.code, message: exception.message, reqId };
+      if (exception.details) body.details = exception.details;
+      if (exception.status >= 500) this.logger.warn({ code: exception.code, reqId }, exception.message);
+      return { body, headers: exception.headers };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const code = CODE_BY_STATUS[status];
+      if (code) return { body: { statusCode: status, error: code, message: this.httpMessage(exception), reqId } };
+    }
+    const fastifyStatus = this.fastifyStatus(exception);
+    if (fastifyStatus !== undefined) {
+      const errorCode = (exception as { code?: string }).code ?? '';
+      const message = FASTIFY_MESSAGES[errorCode] ?? (fastifyStatus === 400 ? 'malformed request' : 'request refused');
+      return { body: { statusCode: fastifyStatus, error: CODE_BY_STATUS[fastifyStatus], message, reqId } };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.error({ reqId, err: describe(exception) }, 'database unavailable');
+      const status = ERROR_STATUS.DatabaseUnavailable;
+      return { body: { statusCode: status, error: 'DatabaseUnavailable', message: 'the database is unavailable, try again shortly', reqId } };
+    }
+    this.logger.error({ reqId, err: describe(exception) }, 'unhandled error');
+    return { body: { statusCode: 500, error: 'InternalError', message: 'internal server error', reqId } };
+  }
+
+  private httpMessage(exception: HttpException): string {
+    const response = exception.getResponse();
+    if (typeof response === 'string') return response;
+    const message = (response as { message?: unknown }).message;
+    if (Array.isArray(message)) return message.join('; ');
+    return typeof message === 'string' ? message : exception.message;
+  }
+
+  /** Fastify client errors carry a 4xx `statusCode`; anything else is not theirs to describe. */
+  private fastifyStatus(exception: unknown): number | undefined {
+    if (typeof exception !== 'object' || exception === null) return undefined;
+    const status = (exception as { statusCode?: unknown }).statusCode;
+    if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+    return CODE_BY_STATUS[status] ? status : 400;
+  }
+}
+
+/** A loggable summary of an unexpected error: never the query parameters, which may hold secrets. */
+function describe(exception: unknown): Record<string, unknown> {
+  if (exception instanceof Error) {
+    const code = (exception as { code?: unknown }).code;
+    return { type: exception.name, message: exception.message, code, stack: exception.stack };
+  }
+  return { type: typeof exception };
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { IpMatcher, normalizeIp, parseCidr } from './cidr';
+
+describe('CIDR matching', () => {
+  it('parses v4, v6 and bare addresses, refuses garbage', () => {
+    expect(parseCidr('10.0.0.0/8')).toEqual({ address: '10.0.0.0', prefix: 8, family: 'ipv4' });
+    expect(parseCidr('2001:db8::/32')).toEqual({ address: '2001:db8::', prefix: 32, family: 'ipv6' });
+    expect(parseCidr('192.168.1.7')).toEqual({ address: '192.168.1.7', prefix: 32, family: 'ipv4' });
+    for (const bad of ['', '10.0.0.0/33', '::/129', '10.0.0/8', 'host.example', '10.0.0.0/8/1', '10.0.0.0/-1', '10.0.0.0/ 8']) {
+      expect(parseCidr(bad)).toBeNull();
+    }
+  });
+
+  it('compares IPv4-mapped IPv6 addresses as IPv4', () => {
+    expect(normalizeIp('::ffff:10.1.2.3')).toBe('10.1.2.3');
+    const matcher = IpMatcher.fromStrings(['10.0.0.0/8']);
+    expect(matcher.contains('::ffff:10.1.2.3')).toBe(true);
+    expect(matcher.contains('::ffff:11.1.2.3')).toBe(false);
+  });
+
+  it('matches v4 and v6 ranges and nothing else', () => {
+    const matcher = IpMatcher.fromStrings(['192.168.0.0/16', '2001:db8::/32', '127.0.0.1']);
+    expect(matcher.contains('192.168.44.1')).toBe(true);
+    expect(matcher.contains('192.169.0.1')).toBe(false);
+    expect(matcher.contains('2001:db8:1::5')).toBe(true);
+    expect(matcher.contains('2001:db9::1')).toBe(false);
+    expect(matcher.contains('127.0.0.1')).toBe(true);
+    expect(matcher.contains('127.0.0.2')).toBe(false);
+    expect(matcher.contains('not-an-ip')).toBe(false);
+  });
+
+  it('the defaults admit every address', () => {
+    const matcher = IpMatcher.fromStrings(['0.0.0.0/0', '::/0']);
+    expect(matcher.contains('8.8.8.8')).toBe(true);
+    expect(matcher.contains('::1')).toBe(true);
+  });
+});

@@ -1,0 +1,52 @@
+import { BlockList, isIP } from 'node:net';
+
+export interface Cidr {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+/** `::ffff:10.0.0.1` is compared as `10.0.0.1`. */
+export function normalizeIp(ip: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  return mapped ? mapped[1] : ip;
+}
+
+/** Parses `10.0.0.0/8`, `2001:db8::/32`, or a bare address (a /32 or /128). Null when invalid. */
+export function parseCidr(value: string): Cidr | null {
+  const [rawAddress, rawPrefix, extra] = value.trim().split('/');
+  if (extra !== undefined || !rawAddress) return null;
+  const address = normalizeIp(rawAddress);
+  const version = isIP(address);
+  if (version === 0) return null;
+  const max = version === 4 ? 32 : 128;
+  let prefix = max;
+  if (rawPrefix !== undefined) {
+    if (!/^\d{1,3}$/.test(rawPrefix)) return null;
+    prefix = Number(rawPrefix);
+    if (prefix > max) return null;
+    // A v4-mapped v6 CIDR (::ffff:10.0.0.0/104) keeps its meaning as v4.
+    if (version === 4 && address !== rawAddress) prefix = Math.max(0, Number(rawPrefix) - 96);
+  }
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/** An immutable set of CIDRs answering "is this client IP inside?". */
+export class IpMatcher {
+  private readonly list = new BlockList();
+
+  constructor(cidrs: Cidr[]) {
+    for (const cidr of cidrs) this.list.addSubnet(cidr.address, cidr.prefix, cidr.family);
+  }
+
+  static fromStrings(values: string[]): IpMatcher {
+    return new IpMatcher(values.map(parseCidr).filter((c): c is Cidr => c !== null));
+  }
+
+  contains(ip: string): boolean {
+    const address = normalizeIp(ip);
+    const version = isIP(address);
+    if (version === 0) return false;
+    return this.list.check(address, version === 4 ? 'ipv4' : 'ipv6');
+  }
+}

@@ -1,0 +1,31 @@
+export type DbType = 'sqlite' | 'mysql';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Typed, validated configuration. Built once from the environment by `loadConfig`. */
+export interface AppConfig {
+  nodeEnv: string;
+  production: boolean;
+  port: number;
+  host: string;
+  dbType: DbType;
+  dbPath: string;
+  dbUrl: string | undefined;
+  dbMigrationsRun: boolean;
+  dbPoolSize: number;
+  dataDir: string;
+  /** Raw base64 value of ENCRYPTION_KEY; the key itself is resolved by `resolveEncryptionKey`. */
+  encryptionKey: string | undefined;
+  publicUrl: string;
+  kubernetesTimeoutMs: number;
+  kubernetesSaTokenPath: string;
+  kubernetesSaCaPath: string;
+  allowPrivateKubernetesHosts: boolean;
+  trustProxy: boolean;
+  loginRateLimit: number;
+  bootstrapEmail: string | undefined;
+  bootstrapPassword: string | undefined;
+  bootstrapOrganization: string | undefined;
+  logLevel: LogLevel;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,165 @@
+import type { AppConfig, DbType, LogLevel } from './app-config';
+
+/** A configuration error: one line naming the variable and the rule it breaks. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** One documented variable: its default and the rule, used by the parser and by the docs. */
+export interface VariableSpec {
+  name: string;
+  default: string;
+  meaning: string;
+}
+
+export const VARIABLES: VariableSpec[] = [
+  { name: 'NODE_ENV', default: 'development', meaning: '`production` requires ENCRYPTION_KEY' },
+  { name: 'PORT', default: '8080', meaning: 'listen port, integer 1-65535' },
+  { name: 'HOST', default: '0.0.0.0', meaning: 'listen address' },
+  { name: 'DB_TYPE', default: 'sqlite', meaning: '`sqlite` (embedded) or `mysql` (MySQL 8 / MariaDB 10.11+)' },
+  { name: 'DB_PATH', default: 'data/zerokey.sqlite', meaning: 'SQLite file when DB_TYPE=sqlite (`:memory:` allowed)' },
+  { name: 'DB_URL', default: '', meaning: 'mysql://user:pass@host:3306/db, required when DB_TYPE=mysql' },
+  { name: 'DB_MIGRATIONS_RUN', default: 'true', meaning: 'run pending migrations at start-up' },
+  { name: 'DB_POOL_SIZE', default: '10', meaning: 'MySQL connection pool size, integer 1-1000' },
+  { name: 'DATA_DIR', default: 'data', meaning: 'local state of the embedded default (SQLite file, dev encryption key)' },
+  { name: 'ENCRYPTION_KEY', default: '', meaning: '32 bytes, base64: root key for secrets at rest (generated into DATA_DIR outside production)' },
+  { name: 'PUBLIC_URL', default: 'http://localhost:8080', meaning: 'issuer (iss) of access tokens, an http(s) URL' },
+  { name: 'KUBERNETES_TIMEOUT_MS', default: '5000', meaning: 'TokenReview timeout in milliseconds, integer 100-120000' },
+  { name: 'KUBERNETES_SA_TOKEN_PATH', default: '/var/run/secrets/kubernetes.io/serviceaccount/token', meaning: 'reviewer token file for tokenReviewerSource in-cluster' },
+  { name: 'KUBERNETES_SA_CA_PATH', default: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt', meaning: 'cluster CA file for tokenReviewerSource in-cluster' },
+  { name: 'ALLOW_PRIVATE_KUBERNETES_HOSTS', default: 'true', meaning: 'when false, refuse Kubernetes hosts resolving to loopback/private/link-local addresses' },
+  { name: 'TRUST_PROXY', default: 'false', meaning: 'honour X-Forwarded-For for the client IP' },
+  { name: 'LOGIN_RATE_LIMIT', default: '1200', meaning: 'login/renew/revoke requests per minute per client IP; 0 disables' },
+  { name: 'BOOTSTRAP_EMAIL', default: '', meaning: 'with BOOTSTRAP_PASSWORD and BOOTSTRAP_ORGANIZATION: create the first admin at start if no user exists' },
+  { name: 'BOOTSTRAP_PASSWORD', default: '', meaning: 'password of the bootstrap admin, 12-256 characters' },
+  { name: 'BOOTSTRAP_ORGANIZATION', default: '', meaning: 'name of the bootstrap organization' },
+  { name: 'LOG_LEVEL', default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent; JSON logs on stdout' },
+];
+
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function raw(env: Env, name: string): string {
+  const value = env[name];
+  if (value !== undefined && value.trim() !== '') return value.trim();
+  return VARIABLES.find((v) => v.name === name)?.default ?? '';
+}
+
+function integer(env: Env, name: string, min: number, max: number): number {
+  const value = raw(env, name);
+  const parsed = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+    throw new ConfigError(`${name} must be an integer ${min}-${max} (got "${value}")`);
+  }
+  return parsed;
+}
+
+function boolean(env: Env, name: string): boolean {
+  const value = raw(env, name).toLowerCase();
+  if (['true', '1', 'yes'].includes(value)) return true;
+  if (['false', '0', 'no'].includes(value)) return false;
+  throw new ConfigError(`${name} must be true or false (got "${value}")`);
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = raw(env, name);
+  return value === '' ? undefined : value;
+}
+
+function httpUrl(env: Env, name: string): string {
+  const value = raw(env, name);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL (got "${value}")`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must be an http(s) URL (got "${value}")`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function encryptionKey(env: Env, production: boolean): string | undefined {
+  const value = optional(env, 'ENCRYPTION_KEY');
+  if (value === undefined) {
+    if (production) throw new ConfigError('ENCRYPTION_KEY is required when NODE_ENV=production (32 bytes, base64)');
+    return undefined;
+  }
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value) || Buffer.from(value, 'base64').length !== 32) {
+    throw new ConfigError('ENCRYPTION_KEY must be 32 bytes encoded as base64 (openssl rand -base64 32)');
+  }
+  return value;
+}
+
+function dbSettings(env: Env): Pick<AppConfig, 'dbType' | 'dbUrl' | 'dbPath'> {
+  const dbType = raw(env, 'DB_TYPE') as DbType;
+  if (dbType !== 'sqlite' && dbType !== 'mysql') {
+    throw new ConfigError(`DB_TYPE must be sqlite or mysql (got "${dbType}")`);
+  }
+  const dbUrl = optional(env, 'DB_URL');
+  if (dbType === 'mysql') {
+    if (!dbUrl) throw new ConfigError('DB_URL is required when DB_TYPE=mysql (mysql://user:pass@host:3306/db)');
+    let url: URL | undefined;
+    try {
+      url = new URL(dbUrl);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') || url.pathname.length < 2) {
+      throw new ConfigError('DB_URL must look like mysql://user:pass@host:3306/db');
+    }
+  }
+  return { dbType, dbUrl, dbPath: raw(env, 'DB_PATH') };
+}
+
+function bootstrapSettings(env: Env): Pick<AppConfig, 'bootstrapEmail' | 'bootstrapPassword' | 'bootstrapOrganization'> {
+  const email = optional(env, 'BOOTSTRAP_EMAIL');
+  const password = optional(env, 'BOOTSTRAP_PASSWORD');
+  const organization = optional(env, 'BOOTSTRAP_ORGANIZATION');
+  const given = [email, password, organization].filter((v) => v !== undefined).length;
+  if (given !== 0 && given !== 3) {
+    throw new ConfigError('BOOTSTRAP_EMAIL, BOOTSTRAP_PASSWORD and BOOTSTRAP_ORGANIZATION must be set together');
+  }
+  if (email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(email)) {
+    throw new ConfigError('BOOTSTRAP_EMAIL must be an email address');
+  }
+  if (password !== undefined && (password.length < 12 || password.length > 256)) {
+    throw new ConfigError('BOOTSTRAP_PASSWORD must be 12-256 characters');
+  }
+  return { bootstrapEmail: email?.toLowerCase(), bootstrapPassword: password, bootstrapOrganization: organization };
+}
+
+/** Parses and validates the environment. Throws `ConfigError` on the first bad variable. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const nodeEnv = raw(env, 'NODE_ENV');
+  const production = nodeEnv === 'production';
+  const logLevel = raw(env, 'LOG_LEVEL').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  }
+  return {
+    nodeEnv,
+    production,
+    port: integer(env, 'PORT', 1, 65535),
+    host: raw(env, 'HOST'),
+    ...dbSettings(env),
+    dbMigrationsRun: boolean(env, 'DB_MIGRATIONS_RUN'),
+    dbPoolSize: integer(env, 'DB_POOL_SIZE', 1, 1000),
+    dataDir: raw(env, 'DATA_DIR'),
+    encryptionKey: encryptionKey(env, production),
+    publicUrl: httpUrl(env, 'PUBLIC_URL'),
+    kubernetesTimeoutMs: integer(env, 'KUBERNETES_TIMEOUT_MS', 100, 120000),
+    kubernetesSaTokenPath: raw(env, 'KUBERNETES_SA_TOKEN_PATH'),
+    kubernetesSaCaPath: raw(env, 'KUBERNETES_SA_CA_PATH'),
+    allowPrivateKubernetesHosts: boolean(env, 'ALLOW_PRIVATE_KUBERNETES_HOSTS'),
+    trustProxy: boolean(env, 'TRUST_PROXY'),
+    loginRateLimit: integer(env, 'LOGIN_RATE_LIMIT', 0, 1000000),
+    ...bootstrapSettings(env),
+    logLevel,
+  };
+}

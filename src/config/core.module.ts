@@ -1,0 +1,27 @@
+import { type DynamicModule, Global, Logger, Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from './app-config';
+import { SecretBox } from '../common/crypto/secret-box';
+import { resolveEncryptionKey } from '../common/crypto/encryption-key';
+
+/** Validated configuration and the secrets-at-rest box, available everywhere. */
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        {
+          provide: SecretBox,
+          useFactory: () => {
+            const { key, warning } = resolveEncryptionKey(config);
+            if (warning) new Logger('Encryption').warn(warning);
+            return new SecretBox([key]);
+          },
+        },
+      ],
+      exports: [APP_CONFIG, SecretBox],
+    };
+  }
+}

@@ -1,0 +1,40 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { Public } from '../common/auth/decorators';
+import { DomainError } from '../common/errors/domain-error';
+import { ApiErrors } from '../common/http/api-errors.decorator';
+
+const READY_TIMEOUT_MS = 2000;
+
+@ApiTags('status')
+@Public()
+@Controller('api/status')
+export class HealthController {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  @Get()
+  @ApiOkResponse({ description: 'the process is alive', schema: { example: { status: 'ok' } } })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @ApiOkResponse({ description: 'the database answers', schema: { example: { status: 'ready', database: 'up' } } })
+  @ApiErrors('DatabaseUnavailable')
+  async ready(): Promise<{ status: 'ready'; database: 'up' }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.dataSource.query('SELECT 1'), timeout]);
+    } catch {
+      throw new DomainError('DatabaseUnavailable', 'the database is unavailable');
+    } finally {
+      clearTimeout(timer);
+    }
+    return { status: 'ready', database: 'up' };
+  }
+}

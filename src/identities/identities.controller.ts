@@ -1,0 +1,49 @@
+import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators';
+import type { Principal } from '../common/auth/principal';
+import { ApiErrors } from '../common/http/api-errors.decorator';
+import { CreateIdentityDto, IdentityListDto, IdentityResponseDto, ListIdentitiesQueryDto, UpdateIdentityDto } from './dto/identity.dto';
+import { IdentitiesService } from './identities.service';
+
+@ApiTags('identities')
+@ApiBearerAuth()
+@Controller('api/v1')
+export class IdentitiesController {
+  constructor(private readonly identities: IdentitiesService) {}
+
+  @Post('identities')
+  @ApiCreatedResponse({ type: IdentityResponseDto })
+  @ApiErrors('ValidationError', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound', 'IdentityNameTaken')
+  async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateIdentityDto, @Client() client: ClientInfo): Promise<IdentityResponseDto> {
+    return { identity: await this.identities.create(principal, body, client) };
+  }
+
+  @Get('identities/:identityId')
+  @ApiOkResponse({ type: IdentityResponseDto })
+  @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound')
+  async get(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) id: string): Promise<IdentityResponseDto> {
+    return { identity: await this.identities.get(principal, id) };
+  }
+
+  @Patch('identities/:identityId')
+  @ApiOkResponse({ type: IdentityResponseDto })
+  @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'IdentityNameTaken')
+  async update(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) id: string, @Body() body: UpdateIdentityDto, @Client() client: ClientInfo): Promise<IdentityResponseDto> {
+    return { identity: await this.identities.update(principal, id, body, client) };
+  }
+
+  @Delete('identities/:identityId')
+  @ApiOkResponse({ type: IdentityResponseDto })
+  @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound')
+  async delete(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) id: string, @Client() client: ClientInfo): Promise<IdentityResponseDto> {
+    return { identity: await this.identities.delete(principal, id, client) };
+  }
+
+  @Get('organizations/:orgId/identities')
+  @ApiOkResponse({ type: IdentityListDto })
+  @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound')
+  list(@CurrentPrincipal() principal: Principal, @Param('orgId', ParseUUIDPipe) orgId: string, @Query() query: ListIdentitiesQueryDto): Promise<IdentityListDto> {
+    return this.identities.list(principal, orgId, query);
+  }
+}

@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import type { OrgRoleNeeded, Principal } from '../common/auth/principal';
+import { DomainError } from '../common/errors/domain-error';
+import { Identity } from '../identities/identity.entity';
+import { OrgMembership } from './org-membership.entity';
+
+export type EffectiveRole = 'admin' | 'viewer' | 'no-access';
+
+/**
+ * Authorization inside an organization. Outsiders get the resource's own not-found error (so ids
+ * leak nothing); members without the role get 403 PermissionDenied. Users' roles come from
+ * memberships, identities' from their own `role`, read fresh on every call.
+ */
+@Injectable()
+export class OrgAccessService {
+  constructor(
+    @InjectRepository(OrgMembership) private readonly memberships: Repository<OrgMembership>,
+    @InjectRepository(Identity) private readonly identities: Repository<Identity>,
+  ) {}
+
+  /** The caller's role in `orgId`, or null when the caller does not belong to it. */
+  async roleIn(principal: Principal, orgId: string): Promise<EffectiveRole | null> {
+    if (principal.kind === 'identity') {
+      if (principal.orgId !== orgId) return null;
+      const identity = await this.identities.findOne({ where: { id: principal.identityId }, select: { id: true, role: true, orgId: true } });
+      return identity && identity.orgId === orgId ? identity.role : null;
+    }
+    const membership = await this.memberships.findOne({ where: { orgId, userId: principal.userId }, select: { id: true, role: true } });
+    return membership?.role ?? null;
+  }
+
+  async assertRole(principal: Principal, orgId: string, needed: OrgRoleNeeded, notFound: () => DomainError): Promise<EffectiveRole> {
+    const role = await this.roleIn(principal, orgId);
+    if (role === null) throw notFound();
+    const allowed = needed === 'admin' ? role === 'admin' : role === 'admin' || role === 'viewer';
+    if (!allowed) throw new DomainError('PermissionDenied', `this action needs the ${needed} role in the organization`);
+    return role;
+  }
+}

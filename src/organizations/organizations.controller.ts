@@ -1,0 +1,28 @@
+import { Body, Controller, Get, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from '../common/auth/decorators';
+import type { Principal } from '../common/auth/principal';
+import { ApiErrors } from '../common/http/api-errors.decorator';
+import { CreateOrganizationDto, OrganizationListDto, OrganizationResponseDto } from './dto/organization.dto';
+import { OrganizationsService } from './organizations.service';
+
+@ApiTags('organizations')
+@ApiBearerAuth()
+@Controller('api/v1/organizations')
+export class OrganizationsController {
+  constructor(private readonly organizations: OrganizationsService) {}
+
+  @Post()
+  @ApiCreatedResponse({ type: OrganizationResponseDto })
+  @ApiErrors('ValidationError', 'Unauthorized', 'PermissionDenied')
+  async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateOrganizationDto): Promise<OrganizationResponseDto> {
+    return { organization: await this.organizations.create(principal, body.name) };
+  }
+
+  @Get()
+  @ApiOkResponse({ type: OrganizationListDto })
+  @ApiErrors('Unauthorized')
+  async list(@CurrentPrincipal() principal: Principal): Promise<OrganizationListDto> {
+    return { organizations: await this.organizations.listMine(principal) };
+  }
+}

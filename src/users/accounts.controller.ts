@@ -1,0 +1,56 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Client, type ClientInfo, CurrentPrincipal, Public } from '../common/auth/decorators';
+import type { Principal } from '../common/auth/principal';
+import { ApiErrors } from '../common/http/api-errors.decorator';
+import { AccountsService } from './accounts.service';
+import { BootstrapDto, ChangePasswordDto, LoginDto, MessageDto, SessionDto } from './dto/account.dto';
+import { BootstrapResponseDto } from './dto/bootstrap-response.dto';
+
+@ApiTags('accounts')
+@Controller('api/v1')
+export class AccountsController {
+  constructor(private readonly accounts: AccountsService) {}
+
+  @Public()
+  @Post('admin/bootstrap')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Create the first (super) admin and organization; only while no user exists' })
+  @ApiOkResponse({ type: BootstrapResponseDto })
+  @ApiErrors('ValidationError', 'AlreadyBootstrapped')
+  bootstrap(@Body() body: BootstrapDto, @Client() client: ClientInfo): Promise<BootstrapResponseDto> {
+    return this.accounts.bootstrap(body, client);
+  }
+
+  @Public()
+  @Post('auth/login')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Dashboard session login (12 h)' })
+  @ApiOkResponse({ type: SessionDto })
+  @ApiErrors('ValidationError', 'InvalidCredentials')
+  login(@Body() body: LoginDto, @Client() client: ClientInfo): Promise<SessionDto> {
+    return this.accounts.login(body.email, body.password, client);
+  }
+
+  @ApiBearerAuth()
+  @Post('auth/logout')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Revoke the calling session' })
+  @ApiOkResponse({ type: MessageDto })
+  @ApiErrors('Unauthorized', 'InvalidAccessToken', 'AccessTokenRevoked', 'AccessTokenExpired')
+  async logout(@CurrentPrincipal() principal: Principal, @Client() client: ClientInfo): Promise<MessageDto> {
+    await this.accounts.logout(principal, client);
+    return { message: 'Successfully logged out' };
+  }
+
+  @ApiBearerAuth()
+  @Post('users/me/password')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Change the caller’s password; ends their other sessions' })
+  @ApiOkResponse({ type: MessageDto })
+  @ApiErrors('ValidationError', 'Unauthorized', 'InvalidCredentials', 'PermissionDenied')
+  async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto, @Client() client: ClientInfo): Promise<MessageDto> {
+    await this.accounts.changePassword(principal, body.currentPassword, body.newPassword, client);
+    return { message: 'Password changed' };
+  }
+}

@@ -1,0 +1,130 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { AccessTokensService } from '../access-tokens/access-tokens.service';
+import { AuditService } from '../audit/audit.service';
+import type { ClientInfo } from '../common/auth/decorators';
+import type { Principal } from '../common/auth/principal';
+import { hashPassword } from '../common/crypto/password-hasher';
+import { isUniqueViolation } from '../common/errors/database-errors';
+import { DomainError } from '../common/errors/domain-error';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { OrganizationsService, type OrganizationView } from '../organizations/organizations.service';
+import { InstanceState } from './instance-state.entity';
+import { UsersService, type UserView } from './users.service';
+
+export const SESSION_TTL_SECONDS = 12 * 3600;
+
+export interface Session {
+  accessToken: string;
+  expiresIn: number;
+  tokenType: 'Bearer';
+}
+
+/** Dashboard accounts: bootstrap, session login/logout, password change. */
+@Injectable()
+export class AccountsService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(AccountsService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+    private readonly organizations: OrganizationsService,
+    private readonly tokens: AccessTokensService,
+    private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** BOOTSTRAP_* variables create the first admin at start when no user exists yet. */
+  async onApplicationBootstrap(): Promise<void> {
+    const { bootstrapEmail, bootstrapPassword, bootstrapOrganization } = this.config;
+    if (!bootstrapEmail || !bootstrapPassword || !bootstrapOrganization) return;
+    try {
+      await this.bootstrap({ email: bootstrapEmail, password: bootstrapPassword, organization: bootstrapOrganization }, { ip: 'env', userAgent: null });
+      this.logger.log(`bootstrapped from the environment: ${bootstrapEmail}`);
+    } catch (error) {
+      if (!(error instanceof DomainError && error.code === 'AlreadyBootstrapped')) throw error;
+    }
+  }
+
+  /**
+   * Creates the super admin and the first organization, only while no user exists. The
+   * `bootstrapped` primary key makes concurrent calls (even across replicas) have one winner.
+   */
+  async bootstrap(input: { email: string; password: string; organization: string }, client: ClientInfo): Promise<{ user: UserView; organization: OrganizationView; accessToken: string }> {
+    if ((await this.users.count()) > 0) throw alreadyBootstrapped();
+    const passwordHash = await hashPassword(input.password);
+    let created: { user: UserView; organization: OrganizationView };
+    try {
+      created = await this.dataSource.transaction(async (manager) => {
+        await manager.insert(InstanceState, { key: 'bootstrapped', value: new Date().toISOString(), createdAt: new Date() });
+        if ((await manager.count('User')) > 0) throw alreadyBootstrapped();
+        const user = await this.users.insert(manager, input.email, passwordHash, true);
+        const organization = await this.organizations.createWithAdmin(manager, input.organization, user.id);
+        return { user, organization };
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw alreadyBootstrapped();
+      throw error;
+    }
+    const session = await this.issueSession(created.user.id, client);
+    await this.audit.record({ event: 'instance.bootstrapped', outcome: 'success', orgId: null, actor: { kind: 'user', userId: created.user.id }, client, metadata: { email: created.user.email, organizationId: created.organization.id } });
+    return { ...created, accessToken: session.accessToken };
+  }
+
+  async login(email: string, password: string, client: ClientInfo): Promise<Session> {
+    let user: UserView;
+    try {
+      user = await this.users.verifyCredentials(email, password);
+    } catch (error) {
+      if (error instanceof DomainError) {
+        await this.audit.record({ event: 'auth.login', outcome: 'failure', errorCode: error.code, orgId: null, actor: { kind: 'anonymous' }, client, metadata: { email } });
+      }
+      throw error;
+    }
+    const session = await this.issueSession(user.id, client);
+    await this.audit.record({ event: 'auth.login', outcome: 'success', orgId: null, actor: { kind: 'user', userId: user.id }, client, metadata: { email: user.email } });
+    return session;
+  }
+
+  async logout(principal: Principal, client: ClientInfo): Promise<void> {
+    await this.tokens.revoke(principal.tokenId);
+    if (principal.kind === 'user') {
+      await this.audit.record({ event: 'auth.logout', outcome: 'success', orgId: null, actor: principal, client });
+    }
+  }
+
+  /** Changes the caller's password and ends every other session of theirs. */
+  async changePassword(principal: Principal, currentPassword: string, newPassword: string, client: ClientInfo): Promise<void> {
+    if (principal.kind !== 'user') throw new DomainError('PermissionDenied', 'only users have a password');
+    try {
+      await this.users.changePassword(principal.userId, currentPassword, newPassword);
+    } catch (error) {
+      if (error instanceof DomainError) {
+        await this.audit.record({ event: 'user.password-changed', outcome: 'failure', errorCode: error.code, orgId: null, actor: principal, client });
+      }
+      throw error;
+    }
+    const sessions = await this.tokens.revokeOtherSessions(principal.userId, principal.tokenId);
+    await this.audit.record({ event: 'user.password-changed', outcome: 'success', orgId: null, actor: principal, client, metadata: { revokedSessions: sessions } });
+  }
+
+  private async issueSession(userId: string, client: ClientInfo): Promise<Session> {
+    const issued = await this.tokens.issue({
+      userId,
+      orgId: null,
+      authConfigId: null,
+      authMethod: 'session',
+      ttl: SESSION_TTL_SECONDS,
+      maxTtl: SESSION_TTL_SECONDS,
+      numUsesLimit: 0,
+      clientIp: client.ip,
+      subject: null,
+    });
+    return { accessToken: issued.accessToken, expiresIn: issued.expiresIn, tokenType: 'Bearer' };
+  }
+}
+
+function alreadyBootstrapped(): DomainError {
+  return new DomainError('AlreadyBootstrapped', 'this instance is already bootstrapped: log in instead');
+}

@@ -1,0 +1,9 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { OrganizationDto } from '../../organizations/dto/organization.dto';
+import { UserDto } from './account.dto';
+
+export class BootstrapResponseDto {
+  @ApiProperty({ type: UserDto }) user: UserDto;
+  @ApiProperty({ type: OrganizationDto }) organization: OrganizationDto;
+  @ApiProperty({ description: 'a session access token for the new admin' }) accessToken: string;
+}

@@ -1,0 +1,22 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from '../common/auth/decorators';
+import type { Principal } from '../common/auth/principal';
+import { ApiErrors } from '../common/http/api-errors.decorator';
+import { TokenSelfDto } from './dto/token-self.dto';
+import { TokenSelfService } from './token-self.service';
+
+@ApiTags('access tokens')
+@ApiBearerAuth()
+@Controller('api/v1/auth/token')
+export class TokenSelfController {
+  constructor(private readonly self: TokenSelfService) {}
+
+  @Get('self')
+  @ApiOperation({ summary: 'Describe the bearer (counts as a use)' })
+  @ApiOkResponse({ type: TokenSelfDto })
+  @ApiErrors('Unauthorized', 'InvalidAccessToken', 'AccessTokenExpired', 'AccessTokenRevoked', 'AccessTokenUsesExhausted', 'IpNotTrusted')
+  describe(@CurrentPrincipal() principal: Principal): Promise<TokenSelfDto> {
+    return this.self.describe(principal);
+  }
+}
