@@ -1,0 +1,169 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { AuthenticatorContext, authenticateToken } from './authenticator';
+import { ANONYMOUS_USER, UserInfo } from './cluster-state';
+import { handleControl } from './control';
+import { AnswerFault, isAnswerFault, isTransportFault, lyingUser, SimulatorFault, TransportFault, truncateJson } from './faults';
+import { MintOptions } from './mint';
+import {
+  badRequestStatus,
+  internalErrorStatus,
+  methodNotAllowedStatus,
+  notFoundStatus,
+  pathForbiddenStatus,
+  payloadTooLargeStatus,
+  sendJson,
+  sendRaw,
+  tokenReviewForbiddenStatus,
+  unauthorizedStatus,
+  unsupportedMediaTypeStatus,
+} from './status';
+import { authenticatedReview, parseTokenReview, rejectedReview, TokenReviewSpec } from './token-review';
+
+export const TOKEN_REVIEWS_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export interface SimulatorCounters {
+  tokenReviews: number;
+  tcpConnections: number;
+  tlsSessions: number;
+}
+
+/** What the HTTP layer needs from the simulator. */
+export interface HandlerDeps {
+  auth: AuthenticatorContext;
+  anonymousAuth: boolean;
+  versionInfo: Record<string, string>;
+  openIdConfiguration: Record<string, unknown>;
+  jwks: Record<string, unknown>;
+  control: boolean;
+  counters: SimulatorCounters;
+  getFault(): SimulatorFault | null;
+  setFault(fault: SimulatorFault | null): void;
+  mint(options: MintOptions): string;
+  /** Resolves after ms; never resolves once the simulator stops. */
+  delay(ms: number): Promise<void>;
+}
+
+export async function handleRequest(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = new URL(req.url ?? '/', 'https://127.0.0.1').pathname;
+  if (path === TOKEN_REVIEWS_PATH && req.method === 'POST') deps.counters.tokenReviews++;
+  const body = await readBody(req);
+  if (body === undefined) return; // the client went away mid-request
+  if (deps.control && path.startsWith('/_sim/')) return handleControl(deps, req.method ?? 'GET', path, body ?? '', res);
+  const fault = deps.getFault();
+  if (isTransportFault(fault) && !(await applyTransportFault(deps, fault, req, res))) return;
+  if (body === null) return sendJson(res, 413, payloadTooLargeStatus());
+  const user = authenticateRequest(deps, req);
+  if (!user) return sendJson(res, 401, unauthorizedStatus());
+  route(deps, req, res, path, user, body);
+}
+
+function route(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, path: string, user: UserInfo, body: string): void {
+  switch (path) {
+    case TOKEN_REVIEWS_PATH:
+      if (req.method !== 'POST') return sendJson(res, 405, methodNotAllowedStatus());
+      return reviewToken(deps, req, res, user, body);
+    case '/version':
+    case '/version/':
+      if (req.method !== 'GET') return sendJson(res, 405, methodNotAllowedStatus());
+      return sendJson(res, 200, deps.versionInfo);
+    case '/.well-known/openid-configuration':
+    case '/openid/v1/jwks':
+      // system:service-account-issuer-discovery is bound to system:authenticated only.
+      if (req.method !== 'GET') return sendJson(res, 405, methodNotAllowedStatus());
+      if (user.username === ANONYMOUS_USER.username) return sendJson(res, 403, pathForbiddenStatus(user.username, 'get', path));
+      if (path === '/openid/v1/jwks') return sendJson(res, 200, deps.jwks, 'application/jwk-set+json');
+      return sendJson(res, 200, deps.openIdConfiguration);
+    default:
+      return sendJson(res, 404, notFoundStatus());
+  }
+}
+
+/** Returns false when the fault has dealt with the request (answered, dropped or hung). */
+async function applyTransportFault(deps: HandlerDeps, fault: TransportFault, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  switch (fault.kind) {
+    case 'latency':
+      await deps.delay(fault.ms);
+      return !res.destroyed;
+    case 'hang':
+      return false;
+    case 'status500':
+      sendJson(res, 500, internalErrorStatus('simulated fault'));
+      return false;
+    case 'connection-reset':
+      resetConnection(req);
+      return false;
+  }
+}
+
+/** Sends a TCP RST where the platform allows it; a plain destroy reads as ECONNRESET too. */
+function resetConnection(req: IncomingMessage): void {
+  const socket = req.socket as IncomingMessage['socket'] & { resetAndDestroy?: () => void };
+  try {
+    socket.resetAndDestroy?.();
+  } catch {
+    // not a TCP handle (TLS wrap): fall through to destroy
+  }
+  if (!socket.destroyed) socket.destroy();
+}
+
+/** Bearer authentication, then anonymous when enabled. A bearer that fails is 401, never anonymous. */
+function authenticateRequest(deps: HandlerDeps, req: IncomingMessage): UserInfo | null {
+  const token = bearerToken(req.headers.authorization);
+  if (token === null) return deps.anonymousAuth ? ANONYMOUS_USER : null;
+  const result = authenticateToken(deps.auth, token, []);
+  return result.ok ? result.user : null;
+}
+
+/** Same parsing as the API server's bearertoken authenticator; null when there is no usable bearer. */
+function bearerToken(header: string | undefined): string | null {
+  const parts = (header ?? '').trim().split(' ', 3);
+  if (parts.length < 2 || parts[0].toLowerCase() !== 'bearer' || parts[1] === '') return null;
+  return parts[1];
+}
+
+function reviewToken(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, user: UserInfo, body: string): void {
+  if (!deps.auth.state.canCreateTokenReviews(user)) return sendJson(res, 403, tokenReviewForbiddenStatus(user.username));
+  if (!isJsonLike(req.headers['content-type'])) return sendJson(res, 415, unsupportedMediaTypeStatus());
+  const parsed = parseTokenReview(body);
+  if (!parsed.ok) return sendJson(res, 400, badRequestStatus(parsed.message));
+  const fault = deps.getFault();
+  if (isAnswerFault(fault)) return answerWithFault(deps, res, fault, parsed.spec);
+  const result = authenticateToken(deps.auth, parsed.spec.token, parsed.spec.audiences ?? []);
+  const review = result.ok
+    ? authenticatedReview(parsed.spec, result.user, result.audiences)
+    : rejectedReview(parsed.spec, result.error);
+  sendJson(res, 201, review);
+}
+
+function answerWithFault(deps: HandlerDeps, res: ServerResponse, fault: AnswerFault, spec: TokenReviewSpec): void {
+  const audiences = spec.audiences ?? deps.auth.apiAudiences;
+  if (fault.kind === 'truncated-json') {
+    const honest = authenticateToken(deps.auth, spec.token, spec.audiences ?? []);
+    const review = honest.ok ? authenticatedReview(spec, honest.user, honest.audiences) : rejectedReview(spec, honest.error);
+    return sendRaw(res, 201, truncateJson(JSON.stringify(review)));
+  }
+  sendJson(res, 201, authenticatedReview(spec, lyingUser(fault, spec.token), audiences));
+}
+
+/** An absent Content-Type defaults to JSON; YAML is accepted too (JSON is valid YAML). */
+function isJsonLike(contentType: string | undefined): boolean {
+  if (!contentType) return true;
+  const mediaType = contentType.split(';')[0].trim().toLowerCase();
+  return mediaType === 'application/json' || mediaType === 'application/yaml';
+}
+
+/** The whole body as text; null when larger than the API server's 3 MiB limit; undefined on abort. */
+async function readBody(req: IncomingMessage): Promise<string | null | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
+    }
+  } catch {
+    return undefined;
+  }
+  return size > MAX_BODY_BYTES ? null : Buffer.concat(chunks).toString('utf8');
+}

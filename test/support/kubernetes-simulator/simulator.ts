@@ -1,0 +1,253 @@
+import { createHash } from 'node:crypto';
+import { createServer, Server } from 'node:https';
+import { Socket } from 'node:net';
+import { AuthenticatorContext } from './authenticator';
+import { ClusterState } from './cluster-state';
+import { SimulatorFault } from './faults';
+import { MintOptions, mintServiceAccountToken } from './mint';
+import { createPki } from './pki';
+import { handleRequest, HandlerDeps, SimulatorCounters } from './request-handler';
+import { internalErrorStatus, sendJson } from './status';
+import { generateSigningKey, publicJwk, SigningAlgorithm, SigningKey } from './tokens';
+
+export interface SimulatorOptions {
+  /** Service-account token signing key. Default RS256. */
+  signingAlgorithm?: SigningAlgorithm;
+  /** Default 'https://kubernetes.default.svc.cluster.local'. */
+  issuer?: string;
+  /** Default [issuer]. */
+  apiAudiences?: string[];
+  /** Default 0 (a free port). Always binds 127.0.0.1 only. */
+  port?: number;
+  /** Default true: no bearer means system:anonymous (403 on tokenreviews); false means 401. */
+  anonymousAuth?: boolean;
+  /** Default 'v1.31.0'. */
+  gitVersion?: string;
+  /** Serve the unauthenticated /_sim/* control endpoints (see control.ts). Default false. */
+  control?: boolean;
+}
+
+export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+const REVIEWER_LIFETIME_SECONDS = 365 * 24 * 3600;
+const KEEP_ALIVE_TIMEOUT_MS = 90_000;
+
+/** An HTTPS imitation of kube-apiserver's TokenReview, version and issuer-discovery endpoints. */
+export class KubernetesSimulator {
+  readonly url: string;
+  readonly port: number;
+  readonly caPem: string;
+  readonly otherCaPem: string;
+  readonly issuer: string;
+  readonly apiAudiences: string[];
+
+  private readonly state = new ClusterState();
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly liveCounters: SimulatorCounters = { tokenReviews: 0, tcpConnections: 0, tlsSessions: 0 };
+  private readonly clusterKey: SigningKey;
+  private untrustedKey: SigningKey | undefined;
+  private fault: SimulatorFault | null = null;
+  private server: Server | undefined;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    private readonly options: SimulatorOptions,
+    pki: { caPem: string; otherCaPem: string },
+    port: number,
+  ) {
+    this.issuer = options.issuer ?? DEFAULT_ISSUER;
+    this.apiAudiences = [...(options.apiAudiences ?? [this.issuer])];
+    this.clusterKey = generateSigningKey(options.signingAlgorithm ?? 'RS256');
+    this.caPem = pki.caPem;
+    this.otherCaPem = pki.otherCaPem;
+    this.port = port;
+    this.url = `https://127.0.0.1:${port}`;
+  }
+
+  static async start(options: SimulatorOptions = {}): Promise<KubernetesSimulator> {
+    const pki = await createPki();
+    const server = createServer({ key: pki.serverKeyPem, cert: pki.serverCertPem, minVersion: 'TLSv1.2' });
+    // kube-apiserver keeps idle connections 90 s; Node's 5 s default would race clients' keep-alive pools.
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const simulator = new KubernetesSimulator(options, pki, port);
+    simulator.attach(server);
+    return simulator;
+  }
+
+  /** A snapshot; tokenReviews counts every POST to tokenreviews, refused and faulted ones included. */
+  get counters(): Readonly<SimulatorCounters> {
+    return { ...this.liveCounters };
+  }
+
+  resetCounters(): void {
+    Object.assign(this.liveCounters, { tokenReviews: 0, tcpConnections: 0, tlsSessions: 0 });
+  }
+
+  /** One active fault at a time; null clears it. */
+  setFault(fault: SimulatorFault | null): void {
+    this.fault = fault;
+  }
+
+  createNamespace(name: string): void {
+    this.state.createNamespace(name);
+  }
+
+  /** Creates the namespace if needed. Creating an existing account replaces it with a new UID. */
+  createServiceAccount(namespace: string, name: string): { uid: string } {
+    return { uid: this.state.createServiceAccount(namespace, name).uid };
+  }
+
+  deleteServiceAccount(namespace: string, name: string): void {
+    this.state.deleteServiceAccount(namespace, name);
+  }
+
+  /** `nodeName` defaults to 'node-a' (pods that run are scheduled); pass '' for an unscheduled pod. */
+  createPod(namespace: string, name: string, serviceAccount: string, nodeName = 'node-a'): { uid: string } {
+    return { uid: this.state.createPod(namespace, name, serviceAccount, nodeName || undefined).uid };
+  }
+
+  deletePod(namespace: string, name: string): void {
+    this.state.deletePod(namespace, name);
+  }
+
+  /** A ClusterRoleBinding to system:auth-delegator for a user name or a group name. */
+  bindAuthDelegator(username: string): void {
+    this.state.bindAuthDelegator(username);
+  }
+
+  unbindAuthDelegator(username: string): void {
+    this.state.unbindAuthDelegator(username);
+  }
+
+  /** Like a --token-auth-file line; system:authenticated is added to the groups. */
+  addStaticToken(token: string, user: { username: string; uid?: string; groups?: string[] }): void {
+    this.state.addStaticToken(token, user);
+  }
+
+  mint(options: MintOptions): string {
+    return mintServiceAccountToken(
+      {
+        state: this.state,
+        issuer: this.issuer,
+        apiAudiences: this.apiAudiences,
+        clusterKey: this.clusterKey,
+        foreignKey: () => (this.untrustedKey ??= generateSigningKey(this.clusterKey.alg)),
+      },
+      options,
+    );
+  }
+
+  /**
+   * Creates (if missing) the service account, binds it to system:auth-delegator and returns a token
+   * for it with the API audiences, valid for a year.
+   */
+  createReviewer(namespace = 'auth', name = 'reviewer'): string {
+    if (!this.state.getServiceAccount(namespace, name)) this.state.createServiceAccount(namespace, name);
+    this.state.bindAuthDelegator(`system:serviceaccount:${namespace}:${name}`);
+    return this.mint({ namespace, serviceAccount: name, lifetimeSeconds: REVIEWER_LIFETIME_SECONDS });
+  }
+
+  /** Closes the listener and destroys every open socket, hung ones included. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= new Promise<void>((resolve) => {
+      for (const timer of this.timers) clearTimeout(timer);
+      this.timers.clear();
+      const server = this.server;
+      if (!server) return resolve();
+      server.close(() => resolve());
+      for (const socket of this.sockets) socket.destroy();
+      this.sockets.clear();
+    });
+    return this.stopping;
+  }
+
+  private attach(server: Server): void {
+    this.server = server;
+    server.on('connection', (socket: Socket) => {
+      this.liveCounters.tcpConnections++;
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    server.on('secureConnection', () => {
+      this.liveCounters.tlsSessions++;
+    });
+    // Handshakes a client aborts (wrong CA) are normal in tests; the socket is already being torn down.
+    server.on('tlsClientError', () => undefined);
+    const deps = this.handlerDeps();
+    server.on('request', (req, res) => {
+      handleRequest(deps, req, res).catch((error: unknown) => {
+        sendJson(res, 500, internalErrorStatus(error instanceof Error ? error.message : String(error)));
+      });
+    });
+  }
+
+  private handlerDeps(): HandlerDeps {
+    const auth: AuthenticatorContext = {
+      state: this.state,
+      issuer: this.issuer,
+      apiAudiences: this.apiAudiences,
+      clusterKey: this.clusterKey,
+    };
+    return {
+      auth,
+      anonymousAuth: this.options.anonymousAuth ?? true,
+      versionInfo: versionInfo(this.options.gitVersion ?? 'v1.31.0'),
+      openIdConfiguration: {
+        issuer: this.issuer,
+        jwks_uri: jwksUri(this.issuer, this.url),
+        response_types_supported: ['id_token'],
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: [this.clusterKey.alg],
+      },
+      jwks: { keys: [publicJwk(this.clusterKey)] },
+      control: this.options.control ?? false,
+      counters: this.liveCounters,
+      getFault: () => this.fault,
+      setFault: (fault) => this.setFault(fault),
+      mint: (options) => this.mint(options),
+      delay: (ms) =>
+        new Promise<void>((resolve) => {
+          if (this.stopping) return;
+          const timer = setTimeout(() => {
+            this.timers.delete(timer);
+            resolve();
+          }, ms);
+          this.timers.add(timer);
+        }),
+    };
+  }
+}
+
+/** kube-apiserver serves the JWKS under the issuer's host; a non-URL issuer falls back to the simulator's own. */
+function jwksUri(issuer: string, ownUrl: string): string {
+  try {
+    return new URL('/openid/v1/jwks', issuer).toString();
+  } catch {
+    return `${ownUrl}/openid/v1/jwks`;
+  }
+}
+
+function versionInfo(gitVersion: string): Record<string, string> {
+  const match = /^v(\d+)\.(\d+)/.exec(gitVersion);
+  return {
+    major: match?.[1] ?? '',
+    minor: match?.[2] ?? '',
+    gitVersion,
+    // Stable per version, shaped like a commit id; not a real one.
+    gitCommit: createHash('sha1').update(gitVersion).digest('hex'),
+    gitTreeState: 'clean',
+    buildDate: '2024-08-13T07:28:49Z',
+    goVersion: 'go1.22.5',
+    compiler: 'gc',
+    platform: 'linux/amd64',
+  };
+}
