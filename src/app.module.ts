@@ -10,6 +10,7 @@ import { CoreModule } from './config/core.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IdentitiesModule } from './identities/identities.module';
+import { KubernetesAuthModule } from './kubernetes-auth/kubernetes-auth.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { UsersModule } from './users/users.module';
 
@@ -28,6 +29,7 @@ export class AppModule {
         IdentitiesModule,
         AccessTokensModule,
         UsersModule,
+        KubernetesAuthModule,
         HealthModule,
       ],
       providers: [

@@ -1,0 +1,151 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsCidr } from '../../common/validation/cidr.validator';
+import { OptionalButNotNull, OptionalOrNull } from '../../common/validation/optional';
+import { TOKEN_REVIEWER_SOURCES, type TokenReviewerSource } from '../kubernetes-auth-config.entity';
+
+export const MAX_TTL_SECONDS = 315_360_000;
+const MAX_INT32 = 2_147_483_647;
+
+export class TrustedIpDto {
+  @ApiProperty({ example: '10.0.0.0/8' })
+  @IsString()
+  @MaxLength(64)
+  @IsCidr()
+  ipAddress: string;
+}
+
+/**
+ * Every field of the Kubernetes auth config (DESIGN.md table). All optional here: defaults and
+ * cross-field rules (host required, TTL ≤ max TTL, binds something) are applied by the service
+ * to the merged config, for attach and PATCH alike.
+ */
+export class KubernetesAuthFieldsDto {
+  @ApiPropertyOptional({ example: 'https://kubernetes.example.com:6443', description: 'https:// URL (http:// only with verifyTlsCertificate false); required unless in-cluster' })
+  @OptionalButNotNull()
+  @IsString()
+  @MaxLength(2048)
+  kubernetesHost?: string;
+
+  @ApiPropertyOptional({ description: 'PEM of the cluster CA (one or more certificates); empty = system trust store' })
+  @OptionalButNotNull()
+  @IsString()
+  @MaxLength(60_000)
+  caCert?: string;
+
+  @ApiPropertyOptional({ default: true })
+  @OptionalButNotNull()
+  @IsBoolean()
+  verifyTlsCertificate?: boolean;
+
+  @ApiPropertyOptional({ enum: TOKEN_REVIEWER_SOURCES, description: 'default on attach: stored if tokenReviewerJwt is given, else client' })
+  @OptionalButNotNull()
+  @IsIn(TOKEN_REVIEWER_SOURCES)
+  tokenReviewerSource?: TokenReviewerSource;
+
+  @ApiPropertyOptional({ nullable: true, description: 'write-only bearer of the reviewer; null clears it (PATCH)' })
+  @OptionalOrNull()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(16_384)
+  tokenReviewerJwt?: string | null;
+
+  @ApiPropertyOptional({ example: 'shop,web-*', description: 'comma-separated names or globs' })
+  @OptionalButNotNull()
+  @IsString()
+  @MaxLength(4096)
+  allowedNamespaces?: string;
+
+  @ApiPropertyOptional({ example: 'checkout' })
+  @OptionalButNotNull()
+  @IsString()
+  @MaxLength(4096)
+  allowedNames?: string;
+
+  @ApiPropertyOptional({ example: 'shop/checkout,web-*/frontend', description: 'comma-separated namespace/name pairs, globs allowed' })
+  @OptionalButNotNull()
+  @IsString()
+  @MaxLength(4096)
+  allowedServiceAccounts?: string;
+
+  @ApiPropertyOptional({ example: 'zerokey' })
+  @OptionalButNotNull()
+  @IsString()
+  @MaxLength(255)
+  allowedAudience?: string;
+
+  @ApiPropertyOptional({ default: 3600, minimum: 1, maximum: MAX_TTL_SECONDS })
+  @OptionalButNotNull()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_TTL_SECONDS)
+  accessTokenTTL?: number;
+
+  @ApiPropertyOptional({ default: 86400, minimum: 1, maximum: MAX_TTL_SECONDS })
+  @OptionalButNotNull()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_TTL_SECONDS)
+  accessTokenMaxTTL?: number;
+
+  @ApiPropertyOptional({ default: 0, minimum: 0, description: '0 = unlimited' })
+  @OptionalButNotNull()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_INT32)
+  accessTokenNumUsesLimit?: number;
+
+  @ApiPropertyOptional({ type: [TrustedIpDto], default: [{ ipAddress: '0.0.0.0/0' }, { ipAddress: '::/0' }] })
+  @OptionalButNotNull()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => TrustedIpDto)
+  accessTokenTrustedIps?: TrustedIpDto[];
+}
+
+export class KubernetesAuthDto {
+  @ApiProperty() id: string;
+  @ApiProperty() identityId: string;
+  @ApiProperty() kubernetesHost: string;
+  @ApiProperty() caCert: string;
+  @ApiProperty() verifyTlsCertificate: boolean;
+  @ApiProperty({ enum: TOKEN_REVIEWER_SOURCES }) tokenReviewerSource: TokenReviewerSource;
+  @ApiProperty({ description: 'whether a reviewer JWT is stored (it is never returned)' }) tokenReviewerJwtSet: boolean;
+  @ApiProperty() allowedNamespaces: string;
+  @ApiProperty() allowedNames: string;
+  @ApiProperty() allowedServiceAccounts: string;
+  @ApiProperty() allowedAudience: string;
+  @ApiProperty() accessTokenTTL: number;
+  @ApiProperty() accessTokenMaxTTL: number;
+  @ApiProperty() accessTokenNumUsesLimit: number;
+  @ApiProperty({ type: [TrustedIpDto] }) accessTokenTrustedIps: TrustedIpDto[];
+  @ApiProperty() createdAt: Date;
+  @ApiProperty() updatedAt: Date;
+}
+
+export class ConfigWarningDto {
+  @ApiProperty({ example: 'AudienceNotSet' }) code: string;
+  @ApiProperty() message: string;
+}
+
+export class KubernetesAuthResponseDto {
+  @ApiProperty({ type: KubernetesAuthDto }) identityKubernetesAuth: KubernetesAuthDto;
+}
+
+export class KubernetesAuthWriteResponseDto extends KubernetesAuthResponseDto {
+  @ApiProperty({ type: [ConfigWarningDto] }) warnings: ConfigWarningDto[];
+}
+
+export class KubernetesLoginDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  identityId: string;
+
+  @ApiProperty({ maxLength: 8192, description: 'the service-account JWT mounted in the pod' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(8192)
+  jwt: string;
+}

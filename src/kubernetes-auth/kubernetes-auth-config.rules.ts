@@ -1,0 +1,143 @@
+import { X509Certificate } from 'node:crypto';
+import { type ValidationDetail, validationError } from '../common/errors/domain-error';
+import { parseCidr } from '../common/net/cidr';
+import { parseList } from '../common/net/glob';
+import type { KubernetesAuthFieldsDto } from './dto/kubernetes-auth.dto';
+import type { TokenReviewerSource, TrustedIp } from './kubernetes-auth-config.entity';
+
+/** The stored, non-secret settings of a config plus whether a reviewer JWT is (to be) stored. */
+export interface ConfigSettings {
+  kubernetesHost: string;
+  caCert: string;
+  verifyTlsCertificate: boolean;
+  tokenReviewerSource: TokenReviewerSource;
+  allowedNamespaces: string;
+  allowedNames: string;
+  allowedServiceAccounts: string;
+  allowedAudience: string;
+  accessTokenTTL: number;
+  accessTokenMaxTTL: number;
+  accessTokenNumUsesLimit: number;
+  accessTokenTrustedIps: TrustedIp[];
+}
+
+export interface ConfigWarning {
+  code: string;
+  message: string;
+}
+
+export const DEFAULT_SETTINGS: Omit<ConfigSettings, 'tokenReviewerSource'> = {
+  kubernetesHost: '',
+  caCert: '',
+  verifyTlsCertificate: true,
+  allowedNamespaces: '',
+  allowedNames: '',
+  allowedServiceAccounts: '',
+  allowedAudience: '',
+  accessTokenTTL: 3600,
+  accessTokenMaxTTL: 86400,
+  accessTokenNumUsesLimit: 0,
+  accessTokenTrustedIps: [{ ipAddress: '0.0.0.0/0' }, { ipAddress: '::/0' }],
+};
+
+/** In-cluster configs without a host talk to the API server through its in-cluster service name. */
+export const IN_CLUSTER_HOST = 'https://kubernetes.default.svc';
+
+/**
+ * Merges a write (attach: over the defaults; PATCH: over the stored config) and checks every
+ * cross-field rule of DESIGN.md. `jwtStored` says whether a reviewer JWT will be stored after it.
+ */
+export function resolveSettings(base: ConfigSettings | null, patch: KubernetesAuthFieldsDto, jwtStoredBefore: boolean): { settings: ConfigSettings; jwtStored: boolean; warnings: ConfigWarning[] } {
+  const jwtStored = patch.tokenReviewerJwt === undefined ? jwtStoredBefore : patch.tokenReviewerJwt !== null;
+  const defaultSource: TokenReviewerSource = patch.tokenReviewerJwt ? 'stored' : 'client';
+  const merged: ConfigSettings = {
+    ...(base ?? { ...DEFAULT_SETTINGS, tokenReviewerSource: defaultSource }),
+    ...definedOnly(patch),
+  };
+  merged.kubernetesHost = merged.kubernetesHost.trim();
+  merged.caCert = merged.caCert.trim();
+  merged.accessTokenTrustedIps = merged.accessTokenTrustedIps.map((ip) => ({ ipAddress: ip.ipAddress.trim() }));
+  const details = checkSettings(merged, jwtStored);
+  if (details.length) throw validationError(details, details[0].message);
+  return { settings: merged, jwtStored, warnings: warningsFor(merged) };
+}
+
+function checkSettings(s: ConfigSettings, jwtStored: boolean): ValidationDetail[] {
+  const details: ValidationDetail[] = [];
+  const hostProblem = checkHost(s);
+  if (hostProblem) details.push({ field: 'kubernetesHost', message: hostProblem });
+  if (s.caCert && !parsesAsCertificates(s.caCert)) {
+    details.push({ field: 'caCert', message: 'caCert must be one or more PEM-encoded X.509 certificates' });
+  }
+  if (s.tokenReviewerSource === 'stored' && !jwtStored) {
+    details.push({ field: 'tokenReviewerJwt', message: 'tokenReviewerSource "stored" requires a tokenReviewerJwt' });
+  }
+  if (s.accessTokenTTL > s.accessTokenMaxTTL) {
+    details.push({ field: 'accessTokenTTL', message: `accessTokenTTL (${s.accessTokenTTL}) must not exceed accessTokenMaxTTL (${s.accessTokenMaxTTL})` });
+  }
+  if (!parseList(s.allowedNamespaces).length && !parseList(s.allowedNames).length && !parseList(s.allowedServiceAccounts).length) {
+    details.push({ field: 'allowedNamespaces', message: 'the config binds nothing: set allowedNamespaces, allowedNames or allowedServiceAccounts (write "*" to admit every service account on purpose)' });
+  }
+  for (const pair of parseList(s.allowedServiceAccounts)) {
+    const parts = pair.split('/');
+    if (parts.length !== 2 || !parts[0].trim() || !parts[1].trim()) {
+      details.push({ field: 'allowedServiceAccounts', message: `"${pair}" is not a namespace/name pair` });
+    }
+  }
+  if (s.accessTokenTrustedIps.length === 0) {
+    details.push({ field: 'accessTokenTrustedIps', message: 'accessTokenTrustedIps must list at least one address or range' });
+  }
+  s.accessTokenTrustedIps.forEach((ip, index) => {
+    if (!parseCidr(ip.ipAddress)) details.push({ field: `accessTokenTrustedIps.${index}.ipAddress`, message: 'must be an IPv4 or IPv6 address or CIDR range' });
+  });
+  return details;
+}
+
+function checkHost(s: ConfigSettings): string | undefined {
+  if (!s.kubernetesHost) return s.tokenReviewerSource === 'in-cluster' ? undefined : 'kubernetesHost is required unless tokenReviewerSource is in-cluster';
+  let url: URL;
+  try {
+    url = new URL(s.kubernetesHost);
+  } catch {
+    return 'kubernetesHost must be an https:// URL';
+  }
+  if (url.protocol === 'http:' && s.verifyTlsCertificate) return 'kubernetesHost may use http:// only with verifyTlsCertificate false; use https://';
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'kubernetesHost must be an https:// URL';
+  if (url.username || url.password) return 'kubernetesHost must not carry credentials';
+  if (url.search || url.hash) return 'kubernetesHost must not have a query or fragment';
+  return undefined;
+}
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+export function parsesAsCertificates(pem: string): boolean {
+  const blocks = pem.match(PEM_BLOCK);
+  if (!blocks) return false;
+  const rest = pem.replace(PEM_BLOCK, '').trim();
+  if (rest.length > 0) return false;
+  try {
+    for (const block of blocks) new X509Certificate(block);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function warningsFor(s: ConfigSettings): ConfigWarning[] {
+  const warnings: ConfigWarning[] = [];
+  if (!s.allowedAudience) {
+    warnings.push({ code: 'AudienceNotSet', message: 'allowedAudience is empty: service-account tokens minted for any audience (e.g. for another service) are accepted and could be replayed here; set it (e.g. "zerokey") and mount a projected token with that audience' });
+  }
+  if (!s.verifyTlsCertificate) {
+    warnings.push({ code: 'TlsVerificationDisabled', message: 'verifyTlsCertificate is false: the cluster’s identity is not checked, so a man in the middle could answer token reviews; set caCert instead' });
+  }
+  if (s.tokenReviewerSource === 'client' && s.allowedAudience) {
+    warnings.push({ code: 'ClientReviewerWithAudience', message: 'tokenReviewerSource "client" uses the workload’s own token as the reviewer bearer, but the API server does not accept tokens with a custom audience as bearers; use "stored" or "in-cluster"' });
+  }
+  return warnings;
+}
+
+function definedOnly(patch: KubernetesAuthFieldsDto): Partial<ConfigSettings> {
+  const { tokenReviewerJwt: _secret, ...rest } = patch;
+  return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Partial<ConfigSettings>;
+}

@@ -1,0 +1,42 @@
+import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators';
+import type { Principal } from '../common/auth/principal';
+import { ApiErrors } from '../common/http/api-errors.decorator';
+import { KubernetesAuthFieldsDto, KubernetesAuthResponseDto, KubernetesAuthWriteResponseDto } from './dto/kubernetes-auth.dto';
+import { KubernetesAuthService } from './kubernetes-auth.service';
+
+@ApiTags('kubernetes auth')
+@ApiBearerAuth()
+@Controller('api/v1/auth/kubernetes-auth/identities/:identityId')
+export class KubernetesAuthController {
+  constructor(private readonly configs: KubernetesAuthService) {}
+
+  @Post()
+  @ApiCreatedResponse({ type: KubernetesAuthWriteResponseDto })
+  @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'KubernetesAuthAlreadyConfigured')
+  attach(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string, @Body() body: KubernetesAuthFieldsDto, @Client() client: ClientInfo): Promise<KubernetesAuthWriteResponseDto> {
+    return this.configs.attach(principal, identityId, body, client);
+  }
+
+  @Get()
+  @ApiOkResponse({ type: KubernetesAuthResponseDto })
+  @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'KubernetesAuthNotConfigured')
+  async get(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string): Promise<KubernetesAuthResponseDto> {
+    return { identityKubernetesAuth: await this.configs.get(principal, identityId) };
+  }
+
+  @Patch()
+  @ApiOkResponse({ type: KubernetesAuthWriteResponseDto })
+  @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'KubernetesAuthNotConfigured')
+  update(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string, @Body() body: KubernetesAuthFieldsDto, @Client() client: ClientInfo): Promise<KubernetesAuthWriteResponseDto> {
+    return this.configs.update(principal, identityId, body, client);
+  }
+
+  @Delete()
+  @ApiOkResponse({ type: KubernetesAuthResponseDto })
+  @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'KubernetesAuthNotConfigured')
+  async remove(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string, @Client() client: ClientInfo): Promise<KubernetesAuthResponseDto> {
+    return { identityKubernetesAuth: await this.configs.remove(principal, identityId, client) };
+  }
+}

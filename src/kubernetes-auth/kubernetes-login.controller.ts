@@ -1,0 +1,45 @@
+import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { IssuedTokenDto } from '../access-tokens/dto/access-token.dto';
+import { Client, type ClientInfo, Public } from '../common/auth/decorators';
+import { ApiErrors } from '../common/http/api-errors.decorator';
+import { KubernetesLoginDto } from './dto/kubernetes-auth.dto';
+import { KubernetesLoginGuard, type KubernetesLoginRequest } from './kubernetes-login.guard';
+import { KubernetesLoginService } from './kubernetes-login.service';
+
+@ApiTags('kubernetes auth')
+@Controller('api/v1/auth/kubernetes-auth')
+export class KubernetesLoginController {
+  constructor(private readonly login: KubernetesLoginService) {}
+
+  @Public()
+  @UseGuards(KubernetesLoginGuard)
+  @Post('login')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Exchange a Kubernetes service-account JWT for an access token (Infisical-compatible)' })
+  @ApiBody({ type: KubernetesLoginDto })
+  @ApiOkResponse({ type: IssuedTokenDto })
+  @ApiErrors(
+    'ValidationError',
+    'KubernetesAuthNotConfigured',
+    'IpNotTrusted',
+    'InvalidServiceAccountToken',
+    'ServiceAccountTokenExpired',
+    'AudienceNotAllowed',
+    'ServiceAccountTokenRejected',
+    'NotAServiceAccount',
+    'ServiceAccountMismatch',
+    'NamespaceNotAllowed',
+    'NameNotAllowed',
+    'ServiceAccountNotAllowed',
+    'TokenReviewerUnauthorized',
+    'TokenReviewerForbidden',
+    'KubernetesTlsError',
+    'KubernetesUnreachable',
+    'KubernetesBadResponse',
+    'KubernetesTimeout',
+  )
+  issue(@Req() request: KubernetesLoginRequest, @Client() client: ClientInfo): Promise<IssuedTokenDto> {
+    return this.login.issue(request.kubernetesLogin!, client);
+  }
+}

@@ -1,0 +1,134 @@
+import { Injectable } from '@nestjs/common';
+import type { TokenSubject } from '../access-tokens/access-token.entity';
+import { AccessTokensService, type IssuedToken } from '../access-tokens/access-tokens.service';
+import { AuditService } from '../audit/audit.service';
+import type { ClientInfo } from '../common/auth/decorators';
+import { DomainError } from '../common/errors/domain-error';
+import { IdentitiesService } from '../identities/identities.service';
+import type { Identity } from '../identities/identity.entity';
+import { assertBindings } from './bindings';
+import type { KubernetesLoginDto } from './dto/kubernetes-auth.dto';
+import { InClusterCredentials } from './in-cluster-credentials';
+import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity';
+import { KUBERNETES_AUTH_METHOD, KubernetesAuthService } from './kubernetes-auth.service';
+import { type ClaimedServiceAccount, decodeServiceAccountJwt, EXP_LEEWAY_SECONDS } from './service-account-jwt';
+import { type ReviewedUser, TokenReviewService } from './token-review.service';
+
+/** What login steps 1-6 established; step 7 turns it into an access token. */
+export interface VerifiedLogin {
+  config: KubernetesAuthConfig;
+  identity: Identity;
+  subject: TokenSubject;
+}
+
+const SERVICE_ACCOUNT_USERNAME = /^system:serviceaccount:([^:]+):([^:]+)$/;
+
+/** The Kubernetes login, DESIGN.md "The Kubernetes login, step by step". */
+@Injectable()
+export class KubernetesLoginService {
+  constructor(
+    private readonly configs: KubernetesAuthService,
+    private readonly identities: IdentitiesService,
+    private readonly reviews: TokenReviewService,
+    private readonly inCluster: InClusterCredentials,
+    private readonly tokens: AccessTokensService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Steps 1-6. Every failure after the identity is known is audited with its error code. */
+  async verify(body: KubernetesLoginDto, client: ClientInfo): Promise<VerifiedLogin> {
+    const identity = await this.identities.findById(body.identityId);
+    if (!identity) throw new DomainError('KubernetesAuthNotConfigured', 'Kubernetes auth is not configured for this identity');
+    const config = await this.configs.forLogin(identity.id);
+    let claimed: ClaimedServiceAccount | undefined;
+    try {
+      if (!this.configs.ipMatcher(config).contains(client.ip)) {
+        throw new DomainError('IpNotTrusted', `client IP ${client.ip} is not in the trusted IPs of this identity`);
+      }
+      claimed = this.precheck(config, body.jwt);
+      const user = await this.review(config, body.jwt);
+      const subject = this.checkReview(config, claimed, user);
+      return { config, identity, subject };
+    } catch (error) {
+      if (error instanceof DomainError) await this.recordAttempt(identity, client, error, claimed);
+      throw error;
+    }
+  }
+
+  /** Step 7: the access token, with TTLs frozen from the config. */
+  async issue(login: VerifiedLogin, client: ClientInfo): Promise<IssuedToken> {
+    const { config, identity, subject } = login;
+    const issued = await this.tokens.issue({
+      identityId: identity.id,
+      orgId: identity.orgId,
+      authConfigId: config.id,
+      authMethod: KUBERNETES_AUTH_METHOD,
+      ttl: config.accessTokenTTL,
+      maxTtl: config.accessTokenMaxTTL,
+      numUsesLimit: config.accessTokenNumUsesLimit,
+      clientIp: client.ip,
+      subject,
+    });
+    await Promise.all([
+      this.identities.recordLogin(identity.id, new Date()),
+      this.audit.record({ event: 'kubernetes-auth.login', outcome: 'success', orgId: identity.orgId, identityId: identity.id, actor: { kind: 'anonymous' }, client, metadata: { namespace: subject.namespace, serviceAccountName: subject.serviceAccountName, ...(subject.podName ? { podName: subject.podName } : {}) } }),
+    ]);
+    return issued;
+  }
+
+  /** Step 3: refuse obviously bad tokens locally, so they never reach the cluster. */
+  private precheck(config: KubernetesAuthConfig, jwt: string): ClaimedServiceAccount {
+    const claimed = decodeServiceAccountJwt(jwt);
+    if (claimed.exp !== undefined && claimed.exp + EXP_LEEWAY_SECONDS < Date.now() / 1000) {
+      throw new DomainError('ServiceAccountTokenExpired', 'the service-account token has expired');
+    }
+    if (config.allowedAudience && !claimed.audiences.includes(config.allowedAudience)) {
+      throw new DomainError('AudienceNotAllowed', `the service-account token is not meant for audience "${config.allowedAudience}"`);
+    }
+    assertBindings(config, claimed.namespace, claimed.name);
+    return claimed;
+  }
+
+  /** Steps 4-5: the TokenReview, with the reviewer bearer of the config's source. */
+  private async review(config: KubernetesAuthConfig, jwt: string): Promise<ReviewedUser> {
+    const bearer = await this.bearer(config, jwt);
+    const verdict = await this.reviews.review(config, jwt, config.allowedAudience ? [config.allowedAudience] : [], bearer);
+    if (!verdict.authenticated) throw new DomainError('ServiceAccountTokenRejected', `the cluster rejected the service-account token: ${verdict.error}`);
+    if (config.allowedAudience && !verdict.audiences.includes(config.allowedAudience)) {
+      throw new DomainError('AudienceNotAllowed', `the cluster did not confirm audience "${config.allowedAudience}" for the service-account token`);
+    }
+    return verdict.user;
+  }
+
+  /** Step 6: strict username, the review must name the account the JWT claims, bindings again. */
+  private checkReview(config: KubernetesAuthConfig, claimed: ClaimedServiceAccount, user: ReviewedUser): TokenSubject {
+    const match = SERVICE_ACCOUNT_USERNAME.exec(user.username);
+    if (!match) throw new DomainError('NotAServiceAccount', `the cluster authenticated "${user.username}", which is not a service account`);
+    const [, namespace, name] = match;
+    if (namespace !== claimed.namespace || name !== claimed.name || (claimed.uid !== undefined && user.uid !== claimed.uid)) {
+      throw new DomainError('ServiceAccountMismatch', `the cluster reviewed service account "${namespace}/${name}" but the token claims "${claimed.namespace}/${claimed.name}"`);
+    }
+    assertBindings(config, namespace, name);
+    const podName = first(user.extra['authentication.kubernetes.io/pod-name']) ?? claimed.podName;
+    const podUid = first(user.extra['authentication.kubernetes.io/pod-uid']) ?? claimed.podUid;
+    return { namespace, serviceAccountName: name, serviceAccountUid: user.uid, ...(podName ? { podName } : {}), ...(podUid ? { podUid } : {}) };
+  }
+
+  private async bearer(config: KubernetesAuthConfig, jwt: string): Promise<string> {
+    if (config.tokenReviewerSource === 'client') return jwt;
+    if (config.tokenReviewerSource === 'in-cluster') return this.inCluster.token();
+    const stored = this.configs.reviewerJwt(config);
+    if (!stored) throw new DomainError('TokenReviewerUnauthorized', 'no reviewer token is stored for this config: set tokenReviewerJwt');
+    return stored;
+  }
+
+  private recordAttempt(identity: Identity, client: ClientInfo, error: DomainError, claimed: ClaimedServiceAccount | undefined): Promise<void> {
+    const metadata: Record<string, string> = claimed ? { namespace: claimed.namespace, serviceAccountName: claimed.name } : {};
+    metadata.reason = error.message.slice(0, 500);
+    return this.audit.record({ event: 'kubernetes-auth.login', outcome: 'failure', errorCode: error.code, orgId: identity.orgId, identityId: identity.id, actor: { kind: 'anonymous' }, client, metadata });
+  }
+}
+
+function first(values: string[] | undefined): string | undefined {
+  return Array.isArray(values) && typeof values[0] === 'string' ? values[0] : undefined;
+}
