@@ -112,7 +112,11 @@ export class AccessTokensService {
       .set({ numUses: () => 'numUses + 1', lastUsedAt: new Date() })
       .where('id = :id AND revokedAt IS NULL AND (numUsesLimit = 0 OR numUses < numUsesLimit)', { id: row.id })
       .execute();
-    if (!counted.affected) throw usesExhausted();
+    if (!counted.affected) {
+      // Revoked between the read and the update, or out of uses: say which.
+      await this.loadUnrevoked(row.id);
+      throw usesExhausted();
+    }
     if (row.userId) return { kind: 'user', userId: row.userId, tokenId: row.id, authMethod: 'session' };
     return { kind: 'identity', identityId: row.identityId!, orgId: row.orgId!, tokenId: row.id, authMethod: row.authMethod };
   }

@@ -1,16 +1,21 @@
-import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators';
 import type { Principal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/api-errors.decorator';
 import { KubernetesAuthFieldsDto, KubernetesAuthResponseDto, KubernetesAuthWriteResponseDto } from './dto/kubernetes-auth.dto';
+import { ConnectionCheckService } from './connection-check.service';
+import { ConnectionReportDto } from './dto/connection-report.dto';
 import { KubernetesAuthService } from './kubernetes-auth.service';
 
 @ApiTags('kubernetes auth')
 @ApiBearerAuth()
 @Controller('api/v1/auth/kubernetes-auth/identities/:identityId')
 export class KubernetesAuthController {
-  constructor(private readonly configs: KubernetesAuthService) {}
+  constructor(
+    private readonly configs: KubernetesAuthService,
+    private readonly connection: ConnectionCheckService,
+  ) {}
 
   @Post()
   @ApiCreatedResponse({ type: KubernetesAuthWriteResponseDto })
@@ -38,5 +43,13 @@ export class KubernetesAuthController {
   @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'KubernetesAuthNotConfigured')
   async remove(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string, @Client() client: ClientInfo): Promise<KubernetesAuthResponseDto> {
     return { identityKubernetesAuth: await this.configs.remove(principal, identityId, client) };
+  }
+
+  @Post('check')
+  @HttpCode(200)
+  @ApiOkResponse({ type: ConnectionReportDto, description: 'GET /version plus a TokenReview of an invalid token, with each problem and its fix' })
+  @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'KubernetesAuthNotConfigured')
+  check(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string): Promise<ConnectionReportDto> {
+    return this.connection.check(principal, identityId);
   }
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccessTokensModule } from '../access-tokens/access-tokens.module';
 import { IdentitiesModule } from '../identities/identities.module';
+import { ConnectionCheckService } from './connection-check.service';
 import { InClusterCredentials } from './in-cluster-credentials';
 import { KubernetesAuthConfig } from './kubernetes-auth-config.entity';
 import { KubernetesAuthController } from './kubernetes-auth.controller';
@@ -14,6 +15,6 @@ import { TokenReviewService } from './token-review.service';
 @Module({
   imports: [TypeOrmModule.forFeature([KubernetesAuthConfig]), AccessTokensModule, IdentitiesModule],
   controllers: [KubernetesAuthController, KubernetesLoginController],
-  providers: [KubernetesAuthService, TokenReviewService, InClusterCredentials, KubernetesLoginService, KubernetesLoginGuard],
+  providers: [KubernetesAuthService, ConnectionCheckService, TokenReviewService, InClusterCredentials, KubernetesLoginService, KubernetesLoginGuard],
 })
 export class KubernetesAuthModule {}

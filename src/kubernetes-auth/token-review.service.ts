@@ -65,7 +65,7 @@ export class TokenReviewService implements OnModuleDestroy {
   async version(config: KubernetesAuthConfig): Promise<string> {
     const client = await this.client(config);
     try {
-      const info = await client.versions.getCode(this.callOptions(client.agent, null));
+      const info = await client.versions.getCode({}, this.callOptions(client.agent, null));
       if (typeof info?.gitVersion !== 'string') throw new Error('no gitVersion');
       return info.gitVersion;
     } catch (error) {

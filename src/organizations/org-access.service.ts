@@ -4,6 +4,7 @@ import type { Repository } from 'typeorm';
 import type { OrgRoleNeeded, Principal } from '../common/auth/principal';
 import { DomainError } from '../common/errors/domain-error';
 import { Identity } from '../identities/identity.entity';
+import { User } from '../users/user.entity';
 import { OrgMembership } from './org-membership.entity';
 
 export type EffectiveRole = 'admin' | 'viewer' | 'no-access';
@@ -18,7 +19,15 @@ export class OrgAccessService {
   constructor(
     @InjectRepository(OrgMembership) private readonly memberships: Repository<OrgMembership>,
     @InjectRepository(Identity) private readonly identities: Repository<Identity>,
+    @InjectRepository(User) private readonly users: Repository<User>,
   ) {}
+
+  /** Instance operators (the bootstrap user): instance audit log, signing keys. */
+  async assertSuperAdmin(principal: Principal): Promise<void> {
+    const isSuperAdmin =
+      principal.kind === 'user' && (await this.users.findOne({ where: { id: principal.userId }, select: { id: true, superAdmin: true } }))?.superAdmin === true;
+    if (!isSuperAdmin) throw new DomainError('PermissionDenied', 'this action needs a super admin (the instance operator)');
+  }
 
   /** The caller's role in `orgId`, or null when the caller does not belong to it. */
   async roleIn(principal: Principal, orgId: string): Promise<EffectiveRole | null> {

@@ -11,6 +11,14 @@ describe('CIDR matching', () => {
     }
   });
 
+  it('reads an IPv4-mapped IPv6 CIDR as the IPv4 range it names', () => {
+    expect(parseCidr('::ffff:10.0.0.0/104')).toEqual({ address: '10.0.0.0', prefix: 8, family: 'ipv4' });
+    expect(parseCidr('::ffff:10.1.2.3')).toEqual({ address: '10.1.2.3', prefix: 32, family: 'ipv4' });
+    expect(parseCidr('::ffff:10.0.0.0/8')).toBeNull();
+    expect(IpMatcher.fromStrings(['::ffff:10.0.0.0/104']).contains('10.200.0.1')).toBe(true);
+    expect(IpMatcher.fromStrings(['::ffff:10.0.0.0/104']).contains('11.0.0.1')).toBe(false);
+  });
+
   it('compares IPv4-mapped IPv6 addresses as IPv4', () => {
     expect(normalizeIp('::ffff:10.1.2.3')).toBe('10.1.2.3');
     const matcher = IpMatcher.fromStrings(['10.0.0.0/8']);

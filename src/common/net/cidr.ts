@@ -19,14 +19,19 @@ export function parseCidr(value: string): Cidr | null {
   const address = normalizeIp(rawAddress);
   const version = isIP(address);
   if (version === 0) return null;
+  const mapped = address !== rawAddress;
   const max = version === 4 ? 32 : 128;
   let prefix = max;
   if (rawPrefix !== undefined) {
     if (!/^\d{1,3}$/.test(rawPrefix)) return null;
     prefix = Number(rawPrefix);
-    if (prefix > max) return null;
-    // A v4-mapped v6 CIDR (::ffff:10.0.0.0/104) keeps its meaning as v4.
-    if (version === 4 && address !== rawAddress) prefix = Math.max(0, Number(rawPrefix) - 96);
+    if (mapped) {
+      // A v4-mapped v6 CIDR (::ffff:10.0.0.0/104) keeps its meaning as v4 (10.0.0.0/8).
+      if (prefix < 96 || prefix > 128) return null;
+      prefix -= 96;
+    } else if (prefix > max) {
+      return null;
+    }
   }
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
 }

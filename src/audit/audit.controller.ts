@@ -1,0 +1,28 @@
+import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from '../common/auth/decorators';
+import type { Principal } from '../common/auth/principal';
+import { ApiErrors } from '../common/http/api-errors.decorator';
+import { AuditQueryService } from './audit-query.service';
+import { AuditLogListDto, AuditLogQueryDto } from './dto/audit-log.dto';
+
+@ApiTags('audit')
+@ApiBearerAuth()
+@Controller('api/v1')
+export class AuditController {
+  constructor(private readonly audit: AuditQueryService) {}
+
+  @Get('organizations/:orgId/audit-logs')
+  @ApiOkResponse({ type: AuditLogListDto, description: 'newest first; org admins only' })
+  @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound')
+  forOrganization(@CurrentPrincipal() principal: Principal, @Param('orgId', ParseUUIDPipe) orgId: string, @Query() query: AuditLogQueryDto): Promise<AuditLogListDto> {
+    return this.audit.forOrganization(principal, orgId, query);
+  }
+
+  @Get('admin/audit-logs')
+  @ApiOkResponse({ type: AuditLogListDto, description: 'instance events (session logins, bootstrap, key rotation); super admins only' })
+  @ApiErrors('ValidationError', 'Unauthorized', 'PermissionDenied')
+  forInstance(@CurrentPrincipal() principal: Principal, @Query() query: AuditLogQueryDto): Promise<AuditLogListDto> {
+    return this.audit.forInstance(principal, query);
+  }
+}

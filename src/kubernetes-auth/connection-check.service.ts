@@ -1,0 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import type { Principal } from '../common/auth/principal';
+import { DomainError } from '../common/errors/domain-error';
+import { IdentitiesService } from '../identities/identities.service';
+import type { ConnectionReportDto } from './dto/connection-report.dto';
+import { InClusterCredentials } from './in-cluster-credentials';
+import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity';
+import { KubernetesAuthService } from './kubernetes-auth.service';
+import { TokenReviewService } from './token-review.service';
+
+/** A token no cluster can authenticate: an authorized reviewer gets 201 with status.error for it. */
+const PROBE_TOKEN = 'zerokey-connection-check.invalid.token';
+
+/**
+ * `POST …/check`: runs the configured connection like a login would (GET /version, then a
+ * TokenReview of a deliberately invalid token) and says what is wrong and how to fix it.
+ */
+@Injectable()
+export class ConnectionCheckService {
+  constructor(
+    private readonly configs: KubernetesAuthService,
+    private readonly identities: IdentitiesService,
+    private readonly reviews: TokenReviewService,
+    private readonly inCluster: InClusterCredentials,
+  ) {}
+
+  async check(principal: Principal, identityId: string): Promise<ConnectionReportDto> {
+    await this.identities.authorize(principal, identityId, 'admin');
+    const config = await this.configs.forLogin(identityId);
+    const report: ConnectionReportDto = { reachable: false, tls: false, reviewerAuthorized: null, kubernetesVersion: null, errors: [] };
+    try {
+      report.kubernetesVersion = await this.reviews.version(config);
+      report.reachable = true;
+      report.tls = new URL(config.kubernetesHost || 'https://x').protocol === 'https:';
+    } catch (error) {
+      const failure = asDomainError(error);
+      report.reachable = failure.code === 'KubernetesTlsError' || failure.code === 'KubernetesBadResponse' || failure.code === 'TokenReviewerUnauthorized';
+      report.errors.push({ code: failure.code, message: advice(failure) });
+      return report;
+    }
+    await this.checkReviewer(config, report);
+    return report;
+  }
+
+  private async checkReviewer(config: KubernetesAuthConfig, report: ConnectionReportDto): Promise<void> {
+    if (config.tokenReviewerSource === 'client') {
+      report.errors.push({
+        code: 'ClientReviewerNotCheckable',
+        message:
+          'tokenReviewerSource is "client": each workload’s own token is the reviewer, so it cannot be checked here. Every workload service account needs a ClusterRoleBinding to system:auth-delegator, and tokens with a custom audience are not accepted as bearers by the API server (leave allowedAudience empty, or use "stored"/"in-cluster")',
+      });
+      return;
+    }
+    try {
+      const bearer = config.tokenReviewerSource === 'in-cluster' ? await this.inCluster.token() : this.configs.reviewerJwt(config);
+      if (!bearer) throw new DomainError('TokenReviewerUnauthorized', 'no reviewer token is stored for this config');
+      await this.reviews.review(config, PROBE_TOKEN, [], bearer);
+      report.reviewerAuthorized = true;
+    } catch (error) {
+      const failure = asDomainError(error);
+      if (failure.code === 'TokenReviewerUnauthorized' || failure.code === 'TokenReviewerForbidden') report.reviewerAuthorized = false;
+      report.errors.push({ code: failure.code, message: advice(failure) });
+    }
+  }
+}
+
+function asDomainError(error: unknown): DomainError {
+  if (error instanceof DomainError) return error;
+  return new DomainError('KubernetesBadResponse', 'unexpected failure while checking the connection');
+}
+
+const FIXES: Partial<Record<string, string>> = {
+  KubernetesUnreachable: 'check kubernetesHost (scheme, host, port) and that Zerokey can reach the API server through the network',
+  KubernetesTimeout: 'the API server did not answer in time: check kubernetesHost, firewalls and KUBERNETES_TIMEOUT_MS',
+  KubernetesTlsError: 'set caCert to the cluster CA (kubectl config view --raw --minify -o jsonpath="{.clusters[0].cluster.certificate-authority-data}" | base64 -d) and make sure kubernetesHost matches a name in the server certificate',
+  KubernetesBadResponse: 'kubernetesHost answers but not like a Kubernetes API server: check the URL (no path, the API server port)',
+  TokenReviewerUnauthorized: 'the reviewer token is invalid or expired: create a new one (kubectl create token <reviewer> -n <namespace>) and PATCH tokenReviewerJwt',
+  TokenReviewerForbidden: 'bind the reviewer to ClusterRole system:auth-delegator with a ClusterRoleBinding',
+};
+
+function advice(error: DomainError): string {
+  const fix = FIXES[error.code];
+  return fix ? `${error.message}. Fix: ${fix}` : error.message;
+}

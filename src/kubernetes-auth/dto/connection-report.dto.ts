@@ -1,0 +1,14 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class ConnectionProblemDto {
+  @ApiProperty({ example: 'TokenReviewerForbidden' }) code: string;
+  @ApiProperty({ description: 'what is wrong and how to fix it' }) message: string;
+}
+
+export class ConnectionReportDto {
+  @ApiProperty({ description: 'the API server answered (TCP and HTTP)' }) reachable: boolean;
+  @ApiProperty({ description: 'TLS to the API server is verified and works' }) tls: boolean;
+  @ApiProperty({ nullable: true, type: Boolean, description: 'the reviewer may create TokenReviews; null when it cannot be checked' }) reviewerAuthorized: boolean | null;
+  @ApiProperty({ nullable: true, type: String, example: 'v1.31.0' }) kubernetesVersion: string | null;
+  @ApiProperty({ type: [ConnectionProblemDto] }) errors: ConnectionProblemDto[];
+}

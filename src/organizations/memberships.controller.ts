@@ -1,0 +1,54 @@
+import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators';
+import type { Principal } from '../common/auth/principal';
+import { PaginationQueryDto } from '../common/dto/pagination.dto';
+import { ApiErrors } from '../common/http/api-errors.decorator';
+import { CreateMembershipDto, MembershipListDto, MembershipResponseDto, UpdateMembershipDto } from './dto/membership.dto';
+import { MembershipsService } from './memberships.service';
+
+@ApiTags('organizations')
+@ApiBearerAuth()
+@Controller('api/v1/organizations/:orgId/memberships')
+export class MembershipsController {
+  constructor(private readonly memberships: MembershipsService) {}
+
+  @Get()
+  @ApiOkResponse({ type: MembershipListDto })
+  @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound')
+  list(@CurrentPrincipal() principal: Principal, @Param('orgId', ParseUUIDPipe) orgId: string, @Query() query: PaginationQueryDto): Promise<MembershipListDto> {
+    return this.memberships.list(principal, orgId, query.offset, query.limit);
+  }
+
+  @Post()
+  @ApiCreatedResponse({ type: MembershipResponseDto })
+  @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound', 'AlreadyMember')
+  async add(@CurrentPrincipal() principal: Principal, @Param('orgId', ParseUUIDPipe) orgId: string, @Body() body: CreateMembershipDto, @Client() client: ClientInfo): Promise<MembershipResponseDto> {
+    return { membership: await this.memberships.add(principal, orgId, body, client) };
+  }
+
+  @Patch(':membershipId')
+  @ApiOkResponse({ type: MembershipResponseDto })
+  @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound', 'MembershipNotFound', 'LastAdmin')
+  async update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('membershipId', ParseUUIDPipe) membershipId: string,
+    @Body() body: UpdateMembershipDto,
+    @Client() client: ClientInfo,
+  ): Promise<MembershipResponseDto> {
+    return { membership: await this.memberships.updateRole(principal, orgId, membershipId, body.role, client) };
+  }
+
+  @Delete(':membershipId')
+  @ApiOkResponse({ type: MembershipResponseDto })
+  @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound', 'MembershipNotFound', 'LastAdmin')
+  async remove(
+    @CurrentPrincipal() principal: Principal,
+    @Param('orgId', ParseUUIDPipe) orgId: string,
+    @Param('membershipId', ParseUUIDPipe) membershipId: string,
+    @Client() client: ClientInfo,
+  ): Promise<MembershipResponseDto> {
+    return { membership: await this.memberships.remove(principal, orgId, membershipId, client) };
+  }
+}

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { type EntityManager, In, type Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import type { ClientInfo } from '../common/auth/decorators';
+import type { Principal } from '../common/auth/principal';
+import { hashPassword } from '../common/crypto/password-hasher';
+import { isUniqueViolation } from '../common/errors/database-errors';
+import { DomainError } from '../common/errors/domain-error';
+import { User } from '../users/user.entity';
+import type { CreateMembershipDto, MembershipDto } from './dto/membership.dto';
+import { OrgAccessService } from './org-access.service';
+import { OrgMembership, type OrgRole } from './org-membership.entity';
+
+const orgNotFound = (): DomainError => new DomainError('OrganizationNotFound', 'organization not found');
+const membershipNotFound = (): DomainError => new DomainError('MembershipNotFound', 'membership not found');
+const alreadyMember = (email: string): DomainError => new DomainError('AlreadyMember', `${email} is already a member of this organization`);
+
+/** Members of an organization. An organization always keeps at least one admin. */
+@Injectable()
+export class MembershipsService {
+  constructor(
+    @InjectRepository(OrgMembership) private readonly repo: Repository<OrgMembership>,
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly access: OrgAccessService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(principal: Principal, orgId: string, offset: number, limit: number): Promise<{ memberships: MembershipDto[]; totalCount: number }> {
+    await this.access.assertRole(principal, orgId, 'viewer', orgNotFound);
+    const [rows, totalCount] = await this.repo.findAndCount({ where: { orgId }, order: { createdAt: 'ASC', id: 'ASC' }, skip: offset, take: limit });
+    const users = await this.users.find({ where: { id: In(rows.map((r) => r.userId)) }, select: { id: true, email: true } });
+    const emails = new Map(users.map((u) => [u.id, u.email]));
+    return { memberships: rows.map((row) => toDto(row, emails.get(row.userId) ?? '')), totalCount };
+  }
+
+  /** Adds an existing user by email, or creates the user (then `password` is required). */
+  async add(principal: Principal, orgId: string, dto: CreateMembershipDto, client: ClientInfo): Promise<MembershipDto> {
+    await this.access.assertRole(principal, orgId, 'admin', orgNotFound);
+    let user = await this.users.findOneBy({ email: dto.email });
+    const passwordHash = !user && dto.password ? await hashPassword(dto.password) : undefined;
+    if (!user && !passwordHash) {
+      throw new DomainError('ValidationError', 'password is required to create a new user', [{ field: 'password', message: 'password is required when the email is new' }]);
+    }
+    const membership: OrgMembership = { id: randomUUID(), orgId, userId: user?.id ?? randomUUID(), role: dto.role, createdAt: new Date() };
+    try {
+      await this.repo.manager.transaction(async (manager) => {
+        if (!user) {
+          user = { id: membership.userId, email: dto.email, passwordHash: passwordHash!, superAdmin: false, createdAt: new Date() };
+          await manager.insert(User, user);
+        }
+        await manager.insert(OrgMembership, membership);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw alreadyMember(dto.email);
+      throw error;
+    }
+    await this.audit.record({ event: 'membership.created', outcome: 'success', orgId, actor: principal, client, metadata: { membershipId: membership.id, userId: membership.userId, role: dto.role, userCreated: passwordHash !== undefined } });
+    return toDto(membership, dto.email);
+  }
+
+  async updateRole(principal: Principal, orgId: string, membershipId: string, role: OrgRole, client: ClientInfo): Promise<MembershipDto> {
+    await this.access.assertRole(principal, orgId, 'admin', orgNotFound);
+    const updated = await this.withAdminsLocked(orgId, async (manager) => {
+      const row = await this.find(manager, orgId, membershipId);
+      await manager.update(OrgMembership, { id: row.id }, { role });
+      await this.assertAdminLeft(manager, orgId);
+      return { ...row, role };
+    });
+    await this.audit.record({ event: 'membership.updated', outcome: 'success', orgId, actor: principal, client, metadata: { membershipId, role } });
+    return toDto(updated, await this.emailOf(updated.userId));
+  }
+
+  async remove(principal: Principal, orgId: string, membershipId: string, client: ClientInfo): Promise<MembershipDto> {
+    await this.access.assertRole(principal, orgId, 'admin', orgNotFound);
+    const removed = await this.withAdminsLocked(orgId, async (manager) => {
+      const row = await this.find(manager, orgId, membershipId);
+      await manager.delete(OrgMembership, { id: row.id });
+      await this.assertAdminLeft(manager, orgId);
+      return row;
+    });
+    await this.audit.record({ event: 'membership.deleted', outcome: 'success', orgId, actor: principal, client, metadata: { membershipId, userId: removed.userId } });
+    return toDto(removed, await this.emailOf(removed.userId));
+  }
+
+  /**
+   * Runs a change in a transaction that first locks the organization's admin rows (MySQL), so two
+   * admins demoting each other at once cannot leave the organization without one.
+   */
+  private withAdminsLocked<T>(orgId: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.repo.manager.transaction(async (manager) => {
+      const query = manager.createQueryBuilder(OrgMembership, 'm').select('m.id').where('m.orgId = :orgId AND m.role = :role', { orgId, role: 'admin' });
+      if (manager.connection.options.type === 'mysql') query.setLock('pessimistic_write');
+      await query.getMany();
+      return work(manager);
+    });
+  }
+
+  private async assertAdminLeft(manager: EntityManager, orgId: string): Promise<void> {
+    if ((await manager.countBy(OrgMembership, { orgId, role: 'admin' })) === 0) {
+      throw new DomainError('LastAdmin', 'an organization must keep at least one admin: promote another member first');
+    }
+  }
+
+  private async find(manager: EntityManager, orgId: string, id: string): Promise<OrgMembership> {
+    const row = await manager.findOneBy(OrgMembership, { id, orgId });
+    if (!row) throw membershipNotFound();
+    return row;
+  }
+
+  private async emailOf(userId: string): Promise<string> {
+    return (await this.users.findOne({ where: { id: userId }, select: { id: true, email: true } }))?.email ?? '';
+  }
+}
+
+function toDto(row: OrgMembership, email: string): MembershipDto {
+  return { id: row.id, organizationId: row.orgId, userId: row.userId, email, role: row.role, createdAt: row.createdAt };
+}
