@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source';
 import { runMigrations } from './migrate';
+import { serializeSqliteAccess } from './sqlite-serializer';
 
 @Module({})
 export class DatabaseModule {
@@ -15,6 +16,7 @@ export class DatabaseModule {
           useFactory: () => ({ ...dataSourceOptions(config), retryAttempts: 2, retryDelay: 1000 }),
           dataSourceFactory: async (options) => {
             const dataSource = await new DataSource(options!).initialize();
+            serializeSqliteAccess(dataSource);
             if (config.dbMigrationsRun) {
               const applied = await runMigrations(dataSource);
               if (applied.length) new Logger('Database').log(`applied migrations: ${applied.join(', ')}`);

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '../../common/dto/pagination.dto';
+import { OptionalButNotNull } from '../../common/validation/optional';
 import { IsStringRecord } from '../../common/validation/string-record';
 import { IDENTITY_ROLES, type IdentityRole } from '../identity.entity';
 
@@ -22,19 +23,19 @@ export class CreateIdentityDto {
   organizationId: string;
 
   @ApiPropertyOptional({ enum: IDENTITY_ROLES, default: 'no-access' })
-  @IsOptional()
+  @OptionalButNotNull()
   @IsIn(IDENTITY_ROLES)
   role?: IdentityRole;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'flat object of strings, at most 32 keys' })
-  @IsOptional()
+  @OptionalButNotNull()
   @IsStringRecord()
   metadata?: Record<string, string>;
 }
 
 export class UpdateIdentityDto {
   @ApiPropertyOptional({ maxLength: 255 })
-  @IsOptional()
+  @OptionalButNotNull()
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -43,12 +44,12 @@ export class UpdateIdentityDto {
   name?: string;
 
   @ApiPropertyOptional({ enum: IDENTITY_ROLES })
-  @IsOptional()
+  @OptionalButNotNull()
   @IsIn(IDENTITY_ROLES)
   role?: IdentityRole;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
-  @IsOptional()
+  @OptionalButNotNull()
   @IsStringRecord()
   metadata?: Record<string, string>;
 }
