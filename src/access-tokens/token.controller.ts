@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Client, type ClientInfo, Public } from '../common/auth/decorators';
 import { ApiErrors } from '../common/http/api-errors.decorator';
+import { RateLimited } from '../common/rate-limit/rate-limit.guard';
 import { AccessTokensService } from './access-tokens.service';
 import { AccessTokenBodyDto, IssuedTokenDto, RevokedDto } from './dto/access-token.dto';
 
@@ -12,20 +13,22 @@ export class TokenController {
 
   @Public()
   @Post('renew')
+  @RateLimited('token')
   @HttpCode(200)
   @ApiOperation({ summary: 'Renew an access token (same jti, capped by its max TTL)' })
   @ApiOkResponse({ type: IssuedTokenDto })
-  @ApiErrors('ValidationError', 'InvalidAccessToken', 'AccessTokenRevoked', 'AccessTokenExpired', 'AccessTokenMaxTtlReached', 'IpNotTrusted', 'AccessTokenUsesExhausted')
+  @ApiErrors('ValidationError', 'RateLimited', 'InvalidAccessToken', 'AccessTokenRevoked', 'AccessTokenExpired', 'AccessTokenMaxTtlReached', 'IpNotTrusted', 'AccessTokenUsesExhausted')
   renew(@Body() body: AccessTokenBodyDto, @Client() client: ClientInfo): Promise<IssuedTokenDto> {
     return this.tokens.renew(body.accessToken, client.ip);
   }
 
   @Public()
   @Post('revoke')
+  @RateLimited('token')
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke an access token (every JWT of its jti)' })
   @ApiOkResponse({ type: RevokedDto })
-  @ApiErrors('ValidationError', 'InvalidAccessToken')
+  @ApiErrors('ValidationError', 'RateLimited', 'InvalidAccessToken')
   async revoke(@Body() body: AccessTokenBodyDto): Promise<RevokedDto> {
     await this.tokens.revokeByToken(body.accessToken);
     return { message: 'Successfully revoked access token' };

@@ -22,6 +22,7 @@ export interface AppConfig {
   allowPrivateKubernetesHosts: boolean;
   trustProxy: boolean;
   loginRateLimit: number;
+  redisUrl: string | undefined;
   bootstrapEmail: string | undefined;
   bootstrapPassword: string | undefined;
   bootstrapOrganization: string | undefined;

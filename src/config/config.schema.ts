@@ -35,6 +35,7 @@ export const VARIABLES: VariableSpec[] = [
   { name: 'ALLOW_PRIVATE_KUBERNETES_HOSTS', default: 'true', meaning: 'when false, refuse Kubernetes hosts resolving to loopback/private/link-local addresses' },
   { name: 'TRUST_PROXY', default: 'false', meaning: 'honour X-Forwarded-For for the client IP' },
   { name: 'LOGIN_RATE_LIMIT', default: '1200', meaning: 'login/renew/revoke requests per minute per client IP; 0 disables' },
+  { name: 'REDIS_URL', default: '', meaning: 'redis://host:6379: shared rate-limit counters for all replicas (in memory when unset)' },
   { name: 'BOOTSTRAP_EMAIL', default: '', meaning: 'with BOOTSTRAP_PASSWORD and BOOTSTRAP_ORGANIZATION: create the first admin at start if no user exists' },
   { name: 'BOOTSTRAP_PASSWORD', default: '', meaning: 'password of the bootstrap admin, 12-256 characters' },
   { name: 'BOOTSTRAP_ORGANIZATION', default: '', meaning: 'name of the bootstrap organization' },
@@ -134,6 +135,19 @@ function bootstrapSettings(env: Env): Pick<AppConfig, 'bootstrapEmail' | 'bootst
   return { bootstrapEmail: email?.toLowerCase(), bootstrapPassword: password, bootstrapOrganization: organization };
 }
 
+function redisUrl(env: Env): string | undefined {
+  const value = optional(env, 'REDIS_URL');
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) throw new ConfigError('REDIS_URL must look like redis://host:6379');
+  return value;
+}
+
 /** Parses and validates the environment. Throws `ConfigError` on the first bad variable. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = raw(env, 'NODE_ENV');
@@ -159,6 +173,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     allowPrivateKubernetesHosts: boolean(env, 'ALLOW_PRIVATE_KUBERNETES_HOSTS'),
     trustProxy: boolean(env, 'TRUST_PROXY'),
     loginRateLimit: integer(env, 'LOGIN_RATE_LIMIT', 0, 1000000),
+    redisUrl: redisUrl(env),
     ...bootstrapSettings(env),
     logLevel,
   };

@@ -2,6 +2,7 @@ import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IssuedTokenDto } from '../access-tokens/dto/access-token.dto';
 import { Client, type ClientInfo, Public } from '../common/auth/decorators';
+import { RateLimitBucket, RateLimitGuard } from '../common/rate-limit/rate-limit.guard';
 import { ApiErrors } from '../common/http/api-errors.decorator';
 import { KubernetesLoginDto } from './dto/kubernetes-auth.dto';
 import { KubernetesLoginGuard, type KubernetesLoginRequest } from './kubernetes-login.guard';
@@ -13,7 +14,9 @@ export class KubernetesLoginController {
   constructor(private readonly login: KubernetesLoginService) {}
 
   @Public()
-  @UseGuards(KubernetesLoginGuard)
+  // The rate limit runs first, so a flood never reaches the TokenReview.
+  @UseGuards(RateLimitGuard, KubernetesLoginGuard)
+  @RateLimitBucket('token')
   @Post('login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a Kubernetes service-account JWT for an access token (Infisical-compatible)' })
@@ -21,6 +24,7 @@ export class KubernetesLoginController {
   @ApiOkResponse({ type: IssuedTokenDto })
   @ApiErrors(
     'ValidationError',
+    'RateLimited',
     'KubernetesAuthNotConfigured',
     'IpNotTrusted',
     'InvalidServiceAccountToken',

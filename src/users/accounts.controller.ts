@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { Client, type ClientInfo, CurrentPrincipal, Public } from '../common/auth/decorators';
 import type { Principal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/api-errors.decorator';
+import { RateLimited } from '../common/rate-limit/rate-limit.guard';
 import { AccountsService } from './accounts.service';
 import { BootstrapDto, ChangePasswordDto, LoginDto, MessageDto, SessionDto } from './dto/account.dto';
 import { BootstrapResponseDto } from './dto/bootstrap-response.dto';
@@ -14,20 +15,22 @@ export class AccountsController {
 
   @Public()
   @Post('admin/bootstrap')
+  @RateLimited('account')
   @HttpCode(200)
   @ApiOperation({ summary: 'Create the first (super) admin and organization; only while no user exists' })
   @ApiOkResponse({ type: BootstrapResponseDto })
-  @ApiErrors('ValidationError', 'AlreadyBootstrapped')
+  @ApiErrors('ValidationError', 'RateLimited', 'AlreadyBootstrapped')
   bootstrap(@Body() body: BootstrapDto, @Client() client: ClientInfo): Promise<BootstrapResponseDto> {
     return this.accounts.bootstrap(body, client);
   }
 
   @Public()
   @Post('auth/login')
+  @RateLimited('account')
   @HttpCode(200)
   @ApiOperation({ summary: 'Dashboard session login (12 h)' })
   @ApiOkResponse({ type: SessionDto })
-  @ApiErrors('ValidationError', 'InvalidCredentials')
+  @ApiErrors('ValidationError', 'RateLimited', 'InvalidCredentials')
   login(@Body() body: LoginDto, @Client() client: ClientInfo): Promise<SessionDto> {
     return this.accounts.login(body.email, body.password, client);
   }

@@ -6,6 +6,7 @@ import { AuditService } from '../audit/audit.service';
 import type { ClientInfo } from '../common/auth/decorators';
 import type { Principal } from '../common/auth/principal';
 import { hashPassword } from '../common/crypto/password-hasher';
+import { RateLimiterService } from '../common/rate-limit/rate-limiter.service';
 import { isUniqueViolation } from '../common/errors/database-errors';
 import { DomainError } from '../common/errors/domain-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -32,6 +33,7 @@ export class AccountsService implements OnApplicationBootstrap {
     private readonly organizations: OrganizationsService,
     private readonly tokens: AccessTokensService,
     private readonly audit: AuditService,
+    private readonly limiter: RateLimiterService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -75,13 +77,16 @@ export class AccountsService implements OnApplicationBootstrap {
   async login(email: string, password: string, client: ClientInfo): Promise<Session> {
     let user: UserView;
     try {
+      await this.limiter.assertNotLockedOut(email);
       user = await this.users.verifyCredentials(email, password);
     } catch (error) {
-      if (error instanceof DomainError) {
+      if (error instanceof DomainError && error.code !== 'RateLimited') {
+        if (error.code === 'InvalidCredentials') await this.limiter.recordFailure(email);
         await this.audit.record({ event: 'auth.login', outcome: 'failure', errorCode: error.code, orgId: null, actor: { kind: 'anonymous' }, client, metadata: { email } });
       }
       throw error;
     }
+    await this.limiter.recordSuccess(email);
     const session = await this.issueSession(user.id, client);
     await this.audit.record({ event: 'auth.login', outcome: 'success', orgId: null, actor: { kind: 'user', userId: user.id }, client, metadata: { email: user.email } });
     return session;
