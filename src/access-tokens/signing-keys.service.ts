@@ -1,13 +1,15 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, type Repository } from 'typeorm';
+import { IsNull, MoreThan, type Repository } from 'typeorm';
 import { SecretBox } from '../common/crypto/secret-box';
 import { SigningKey } from './signing-key.entity';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 const RELOAD_INTERVAL_MS = 5000;
+/** A rotated key stays published at least this long: the lifetime of a dashboard session. */
+const MIN_RETIREMENT_DELAY_MS = 12 * 3600 * 1000;
 
 interface LoadedKey {
   kid: string;
@@ -15,18 +17,22 @@ interface LoadedKey {
   publicKey: KeyObject;
   publicJwk: Record<string, string>;
   createdAt: Date;
+  /** Set once the key was rotated out: it still verifies until then, and signs nothing new. */
+  retiresAt: Date | null;
 }
 
 /**
  * ES256 signing keys: generated on first start, private key encrypted at rest, imported once
- * and kept in memory. Keys another replica created are picked up when an unknown `kid` shows up.
+ * and kept in memory. Every replica reloads the key set every few seconds (and when an unknown
+ * `kid` shows up), so a rotation on one replica reaches the others quickly.
  */
 @Injectable()
-export class SigningKeysService implements OnModuleInit {
+export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SigningKeysService.name);
   private keys = new Map<string, LoadedKey>();
   private active: LoadedKey | undefined;
   private lastReload = 0;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     @InjectRepository(SigningKey) private readonly repo: Repository<SigningKey>,
@@ -39,6 +45,13 @@ export class SigningKeysService implements OnModuleInit {
       await this.createKey();
       await this.reload();
     }
+    this.timer = setInterval(() => {
+      this.reload().catch((error: Error) => this.logger.warn({ err: error.message }, 'could not reload signing keys'));
+    }, RELOAD_INTERVAL_MS).unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
   }
 
   /** The key new tokens are signed with (the newest active one). */
@@ -50,14 +63,30 @@ export class SigningKeysService implements OnModuleInit {
   /** The public key for a `kid`, or undefined when no active key has it. */
   async publicKey(kid: string): Promise<KeyObject | undefined> {
     const known = this.keys.get(kid);
-    if (known) return known.publicKey;
+    if (known) return known.retiresAt && known.retiresAt.getTime() <= Date.now() ? undefined : known.publicKey;
     if (Date.now() - this.lastReload < RELOAD_INTERVAL_MS) return undefined;
     await this.reload();
     return this.keys.get(kid)?.publicKey;
   }
 
   jwks(): { keys: Record<string, string>[] } {
-    return { keys: [...this.keys.values()].map((k) => ({ ...k.publicJwk, kid: k.kid, alg: 'ES256', use: 'sig' })) };
+    const now = Date.now();
+    return { keys: [...this.keys.values()].filter((k) => !k.retiresAt || k.retiresAt.getTime() > now).map((k) => ({ ...k.publicJwk, kid: k.kid, alg: 'ES256', use: 'sig' })) };
+  }
+
+  /**
+   * Starts signing with a new key. The old one stays in the JWKS and keeps verifying until every
+   * token it can have signed has expired: `retireAfter` (computed by the caller from the live
+   * tokens), and never sooner than a session lifetime.
+   */
+  async rotate(retireAfter: Date): Promise<{ kid: string; previousKid: string | null; previousRetiresAt: Date | null }> {
+    await this.reload();
+    const previous = this.active;
+    const retiresAt = new Date(Math.max(retireAfter.getTime(), Date.now() + MIN_RETIREMENT_DELAY_MS) + 2 * RELOAD_INTERVAL_MS);
+    const kid = await this.createKey();
+    if (previous) await this.repo.update({ kid: previous.kid, retiredAt: IsNull() }, { retiredAt: retiresAt });
+    await this.reload();
+    return { kid, previousKid: previous?.kid ?? null, previousRetiresAt: previous ? retiresAt : null };
   }
 
   async createKey(): Promise<string> {
@@ -82,18 +111,18 @@ export class SigningKeysService implements OnModuleInit {
 
   private async reload(): Promise<void> {
     this.lastReload = Date.now();
-    const rows = await this.repo.find({ where: { retiredAt: IsNull() }, order: { createdAt: 'ASC' } });
+    const rows = await this.repo.find({ where: [{ retiredAt: IsNull() }, { retiredAt: MoreThan(new Date()) }], order: { createdAt: 'ASC' } });
     const keys = new Map<string, LoadedKey>();
     for (const row of rows) {
       const existing = this.keys.get(row.kid);
       if (existing) {
-        keys.set(row.kid, existing);
+        keys.set(row.kid, { ...existing, retiresAt: row.retiredAt });
         continue;
       }
       const privateKey = createPrivateKey(this.secretBox.decrypt(row.privateKeyEncrypted, `signing-key:${row.kid}`));
-      keys.set(row.kid, { kid: row.kid, privateKey, publicKey: createPublicKey(privateKey), publicJwk: row.publicJwk, createdAt: row.createdAt });
+      keys.set(row.kid, { kid: row.kid, privateKey, publicKey: createPublicKey(privateKey), publicJwk: row.publicJwk, createdAt: row.createdAt, retiresAt: row.retiredAt });
     }
     this.keys = keys;
-    this.active = [...keys.values()].at(-1);
+    this.active = [...keys.values()].filter((k) => k.retiresAt === null).at(-1) ?? [...keys.values()].at(-1);
   }
 }
