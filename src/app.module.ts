@@ -12,6 +12,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IdentitiesModule } from './identities/identities.module';
 import { KubernetesAuthModule } from './kubernetes-auth/kubernetes-auth.module';
+import { MaintenanceModule } from './maintenance/maintenance.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { UsersModule } from './users/users.module';
 
@@ -33,6 +34,7 @@ export class AppModule {
         UsersModule,
         KubernetesAuthModule,
         HealthModule,
+        MaintenanceModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -7,6 +7,9 @@ import { SecretBox } from '../common/crypto/secret-box';
 import { SigningKey } from './signing-key.entity';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
+
+/** Binds a private-key ciphertext to its kid. */
+export const signingKeyAad = (kid: string): string => `signing-key:${kid}`;
 const RELOAD_INTERVAL_MS = 5000;
 /** A rotated key stays published at least this long: the lifetime of a dashboard session. */
 const MIN_RETIREMENT_DELAY_MS = 12 * 3600 * 1000;
@@ -101,7 +104,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
       kid,
       algorithm: 'ES256',
       publicJwk,
-      privateKeyEncrypted: this.secretBox.encrypt(pem, `signing-key:${kid}`),
+      privateKeyEncrypted: this.secretBox.encrypt(pem, signingKeyAad(kid)),
       createdAt: new Date(),
       retiredAt: null,
     });
@@ -119,7 +122,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
         keys.set(row.kid, { ...existing, retiresAt: row.retiredAt });
         continue;
       }
-      const privateKey = createPrivateKey(this.secretBox.decrypt(row.privateKeyEncrypted, `signing-key:${row.kid}`));
+      const privateKey = createPrivateKey(this.secretBox.decrypt(row.privateKeyEncrypted, signingKeyAad(row.kid)));
       keys.set(row.kid, { kid: row.kid, privateKey, publicKey: createPublicKey(privateKey), publicJwk: row.publicJwk, createdAt: row.createdAt, retiresAt: row.retiredAt });
     }
     this.keys = keys;

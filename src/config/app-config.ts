@@ -15,6 +15,9 @@ export interface AppConfig {
   dataDir: string;
   /** Raw base64 value of ENCRYPTION_KEY; the key itself is resolved by `resolveEncryptionKey`. */
   encryptionKey: string | undefined;
+  /** Previous root key during a rotation: decrypts only. */
+  encryptionKeyPrevious: string | undefined;
+  auditRetentionDays: number;
   publicUrl: string;
   kubernetesTimeoutMs: number;
   kubernetesSaTokenPath: string;

@@ -28,6 +28,8 @@ export const VARIABLES: VariableSpec[] = [
   { name: 'DB_POOL_SIZE', default: '10', meaning: 'MySQL connection pool size, integer 1-1000' },
   { name: 'DATA_DIR', default: 'data', meaning: 'local state of the embedded default (SQLite file, dev encryption key)' },
   { name: 'ENCRYPTION_KEY', default: '', meaning: '32 bytes, base64: root key for secrets at rest (generated into DATA_DIR outside production)' },
+  { name: 'ENCRYPTION_KEY_PREVIOUS', default: '', meaning: 'the previous root key (32 bytes, base64) during a key rotation: still decrypts, never encrypts' },
+  { name: 'AUDIT_RETENTION_DAYS', default: '90', meaning: 'audit rows older than this many days are deleted by housekeeping, integer 1-36500' },
   { name: 'PUBLIC_URL', default: 'http://localhost:8080', meaning: 'issuer (iss) of access tokens, an http(s) URL' },
   { name: 'KUBERNETES_TIMEOUT_MS', default: '5000', meaning: 'TokenReview timeout in milliseconds, integer 100-120000' },
   { name: 'KUBERNETES_SA_TOKEN_PATH', default: '/var/run/secrets/kubernetes.io/serviceaccount/token', meaning: 'reviewer token file for tokenReviewerSource in-cluster' },
@@ -85,14 +87,19 @@ function httpUrl(env: Env, name: string): string {
   return value.replace(/\/+$/, '');
 }
 
+function base64Key(env: Env, name: string): string | undefined {
+  const value = optional(env, name);
+  if (value !== undefined && (!/^[A-Za-z0-9+/]+={0,2}$/.test(value) || Buffer.from(value, 'base64').length !== 32)) {
+    throw new ConfigError(`${name} must be 32 bytes encoded as base64 (openssl rand -base64 32)`);
+  }
+  return value;
+}
+
 function encryptionKey(env: Env, production: boolean): string | undefined {
-  const value = optional(env, 'ENCRYPTION_KEY');
+  const value = base64Key(env, 'ENCRYPTION_KEY');
   if (value === undefined) {
     if (production) throw new ConfigError('ENCRYPTION_KEY is required when NODE_ENV=production (32 bytes, base64)');
     return undefined;
-  }
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value) || Buffer.from(value, 'base64').length !== 32) {
-    throw new ConfigError('ENCRYPTION_KEY must be 32 bytes encoded as base64 (openssl rand -base64 32)');
   }
   return value;
 }
@@ -166,6 +173,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 1, 1000),
     dataDir: raw(env, 'DATA_DIR'),
     encryptionKey: encryptionKey(env, production),
+    encryptionKeyPrevious: base64Key(env, 'ENCRYPTION_KEY_PREVIOUS'),
+    auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 1, 36500),
     publicUrl: httpUrl(env, 'PUBLIC_URL'),
     kubernetesTimeoutMs: integer(env, 'KUBERNETES_TIMEOUT_MS', 100, 120000),
     kubernetesSaTokenPath: raw(env, 'KUBERNETES_SA_TOKEN_PATH'),

@@ -17,7 +17,8 @@ export class CoreModule {
           useFactory: () => {
             const { key, warning } = resolveEncryptionKey(config);
             if (warning) new Logger('Encryption').warn(warning);
-            return new SecretBox([key]);
+            const previous = config.encryptionKeyPrevious ? [Buffer.from(config.encryptionKeyPrevious, 'base64')] : [];
+            return new SecretBox([key, ...previous]);
           },
         },
       ],

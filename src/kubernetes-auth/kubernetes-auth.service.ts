@@ -138,7 +138,9 @@ export class KubernetesAuthService implements OnModuleInit {
   }
 }
 
-const aad = (configId: string): string => `kubernetes-auth:${configId}:tokenReviewerJwt`;
+/** Binds a reviewer JWT ciphertext to its config row (a ciphertext moved to another row fails). */
+export const reviewerJwtAad = (configId: string): string => `kubernetes-auth:${configId}:tokenReviewerJwt`;
+const aad = reviewerJwtAad;
 
 function alreadyConfigured(): DomainError {
   return new DomainError('KubernetesAuthAlreadyConfigured', 'Kubernetes auth is already configured for this identity: use PATCH to change it');
