@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, type Repository } from 'typeorm';
 import { AccessTokensService } from '../access-tokens/access-tokens.service';
@@ -10,8 +10,10 @@ import type { ClientInfo } from '../common/auth/decorators';
 import type { Principal } from '../common/auth/principal';
 import { SecretBox } from '../common/crypto/secret-box';
 import { isUniqueViolation } from '../common/errors/database-errors';
-import { DomainError } from '../common/errors/domain-error';
+import { DomainError, validationError } from '../common/errors/domain-error';
 import { IpMatcher } from '../common/net/cidr';
+import { privateAddressesOf } from '../common/net/private-address';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { IdentitiesService } from '../identities/identities.service';
 import { IdentityHooks } from '../identities/identity-hooks';
 import type { KubernetesAuthDto, KubernetesAuthFieldsDto } from './dto/kubernetes-auth.dto';
@@ -35,6 +37,7 @@ export class KubernetesAuthService implements OnModuleInit {
     private readonly registry: AuthMethodRegistry,
     private readonly secretBox: SecretBox,
     private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -55,6 +58,7 @@ export class KubernetesAuthService implements OnModuleInit {
     const identity = await this.identities.authorize(principal, identityId, 'admin');
     if (await this.repo.existsBy({ identityId })) throw alreadyConfigured();
     const { settings, warnings } = resolveSettings(null, dto, false);
+    await this.assertHostAllowed(settings.kubernetesHost);
     const now = new Date();
     const id = randomUUID();
     const row: KubernetesAuthConfig = { id, identityId, ...settings, tokenReviewerJwtEncrypted: this.sealJwt(id, dto.tokenReviewerJwt), version: 1, createdAt: now, updatedAt: now };
@@ -77,6 +81,7 @@ export class KubernetesAuthService implements OnModuleInit {
     const identity = await this.identities.authorize(principal, identityId, 'admin');
     const current = await this.load(identityId);
     const { settings, warnings } = resolveSettings(settingsOf(current), dto, current.tokenReviewerJwtEncrypted !== null);
+    if (dto.kubernetesHost !== undefined) await this.assertHostAllowed(settings.kubernetesHost);
     const encrypted = dto.tokenReviewerJwt === undefined ? current.tokenReviewerJwtEncrypted : this.sealJwt(current.id, dto.tokenReviewerJwt);
     const updatedAt = new Date();
     await this.repo
@@ -125,6 +130,23 @@ export class KubernetesAuthService implements OnModuleInit {
     const config = await this.repo.findOne({ where: { id: token.authConfigId }, select: { id: true, version: true, accessTokenTrustedIps: true } });
     // A deleted config revoked its tokens; an empty matcher refuses every address.
     return config ? this.ipMatcher(config) : IpMatcher.fromStrings([]);
+  }
+
+  /**
+   * With ALLOW_PRIVATE_KUBERNETES_HOSTS=false, a host that is or resolves to a loopback, private,
+   * link-local or metadata address is refused here (and again at connect time, against rebinding).
+   */
+  private async assertHostAllowed(host: string): Promise<void> {
+    if (this.config.allowPrivateKubernetesHosts || !host) return;
+    let refused: string[];
+    try {
+      refused = await privateAddressesOf(new URL(host).hostname);
+    } catch {
+      return; // Unresolvable now: the connect-time check still applies.
+    }
+    if (refused.length) {
+      throw validationError([{ field: 'kubernetesHost', message: `kubernetesHost resolves to a private address (${refused[0]}), which ALLOW_PRIVATE_KUBERNETES_HOSTS=false refuses` }]);
+    }
   }
 
   private async load(identityId: string): Promise<KubernetesAuthConfig> {

@@ -33,7 +33,7 @@ describe('housekeeping', () => {
     const recent = [tokenRow(new Date(now - TOKEN_GRACE_MS + DAY)), tokenRow(new Date(now + DAY))];
     for (let i = 0; i < old.length; i += 200) await ds.getRepository(AccessToken).insert(old.slice(i, i + 200));
     await ds.getRepository(AccessToken).insert(recent);
-    const audit = (daysAgo: number): Partial<AuditLog> => ({ orgId: null, actorType: 'anonymous', actorId: null, identityId: null, event: 'test.event', outcome: 'success', errorCode: null, ip: null, userAgent: null, metadata: {}, createdAt: new Date(now - daysAgo * DAY) });
+    const audit = (daysAgo: number) => ({ orgId: null, actorType: 'anonymous' as const, actorId: null, identityId: null, event: 'test.event', outcome: 'success' as const, errorCode: null, ip: null, userAgent: null, metadata: {} as Record<string, string>, createdAt: new Date(now - daysAgo * DAY) });
     await ds.getRepository(AuditLog).insert([audit(31), audit(45), audit(29), audit(1)]);
 
     const result = await w.t.app.get(HousekeepingService).runOnce();
