@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
@@ -16,6 +17,25 @@ function requestId(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+interface PlainReply {
+  code(status: number): PlainReply;
+  header(name: string, value: string): PlainReply;
+  send(body: unknown): unknown;
+}
+
+/**
+ * Fastify answers a badly encoded URL (`%FF`) or an over-long path parameter before any hook or
+ * filter runs; this gives those answers the API's error shape and request id.
+ */
+function frameworkError(error: { code: string }, request: { id: string }, reply: PlainReply): void {
+  const reqId = request.id;
+  const body =
+    error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? { statusCode: 400, error: 'BadRequest', message: error.code === 'FST_ERR_BAD_URL' ? 'the URL is not validly percent-encoded' : 'a path parameter is too long', reqId }
+      : { statusCode: 500, error: 'InternalError', message: 'internal server error', reqId };
+  void reply.code(body.statusCode).header('x-request-id', reqId).send(body);
+}
+
 /**
  * Builds the application exactly as production runs it; main.ts and the tests both call this,
  * so the global pipeline, error shape, limits and docs are the same everywhere.
@@ -25,6 +45,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.trustProxy,
     genReqId: requestId,
+    // Fastify types this option with route generics a plain handler cannot satisfy; it passes a Request and a Reply.
+    frameworkErrors: frameworkError as never,
     routerOptions: { maxParamLength: 256 },
     requestTimeout: 30_000,
     connectionTimeout: 30_000,
@@ -36,9 +58,28 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { bufferLogs: true, abortOnError: false });
+  // On shutdown, answers still in flight close their connection: an idle keep-alive socket would
+  // otherwise hold the closing server (and the exit) until the client drops it.
+  let closing = false;
+  fastify.addHook('preClose', async () => {
+    closing = true;
+  });
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
+  // bodyParser false: only Fastify's own JSON parser (and text/plain, removed below) remain, so a
+  // form-encoded or other body is 415 instead of being parsed into something surprising.
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });
+  fastify.removeContentTypeParser('text/plain');
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  await app.register(helmet as never, {
+    // Swagger UI (/api/docs) loads its own scripts and inline styles; everything else is JSON.
+    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] } },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  if (config.corsOrigins.length) {
+    app.enableCors({ origin: config.corsOrigins, methods: ['GET', 'POST', 'PATCH', 'DELETE'], allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'], exposedHeaders: ['X-Request-Id', 'Retry-After'], maxAge: 600 });
+  }
   setupOpenApi(app);
   await app.init();
   await fastify.ready();

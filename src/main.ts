@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/config.schema';
 
 async function main(): Promise<void> {
@@ -13,9 +12,14 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Loaded only once the configuration is valid: a bad variable is reported at once, without
+  // first loading Nest, TypeORM and the Kubernetes client (seconds on a busy machine).
+  const { createApp } = await import('./app.factory.js');
   const app = await createApp(config);
+  // SIGTERM/SIGINT close the app (in-flight requests finish, then the pool) and exit 0 instead of
+  // re-raising the signal. Here, not in createApp: in-process test apps must not hook signals.
+  app.enableShutdownHooks([], { useProcessExit: true });
   await app.listen({ port: config.port, host: config.host });
-  // SIGTERM/SIGINT: enableShutdownHooks closes the server (in-flight requests finish), then the pool.
 }
 
 main().catch((error: unknown) => {

@@ -26,6 +26,7 @@ export interface AppConfig {
   trustProxy: boolean;
   loginRateLimit: number;
   redisUrl: string | undefined;
+  corsOrigins: string[];
   bootstrapEmail: string | undefined;
   bootstrapPassword: string | undefined;
   bootstrapOrganization: string | undefined;

@@ -36,6 +36,7 @@ export const VARIABLES: VariableSpec[] = [
   { name: 'KUBERNETES_SA_CA_PATH', default: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt', meaning: 'cluster CA file for tokenReviewerSource in-cluster' },
   { name: 'ALLOW_PRIVATE_KUBERNETES_HOSTS', default: 'true', meaning: 'when false, refuse Kubernetes hosts resolving to loopback/private/link-local addresses' },
   { name: 'TRUST_PROXY', default: 'false', meaning: 'honour X-Forwarded-For for the client IP' },
+  { name: 'CORS_ORIGINS', default: '', meaning: 'comma-separated browser origins allowed by CORS (e.g. the dashboard https://zerokey.example.com); none when empty' },
   { name: 'LOGIN_RATE_LIMIT', default: '1200', meaning: 'login/renew/revoke requests per minute per client IP; 0 disables' },
   { name: 'REDIS_URL', default: '', meaning: 'redis://host:6379: shared rate-limit counters for all replicas (in memory when unset)' },
   { name: 'BOOTSTRAP_EMAIL', default: '', meaning: 'with BOOTSTRAP_PASSWORD and BOOTSTRAP_ORGANIZATION: create the first admin at start if no user exists' },
@@ -142,6 +143,25 @@ function bootstrapSettings(env: Env): Pick<AppConfig, 'bootstrapEmail' | 'bootst
   return { bootstrapEmail: email?.toLowerCase(), bootstrapPassword: password, bootstrapOrganization: organization };
 }
 
+function corsOrigins(env: Env): string[] {
+  const origins = raw(env, 'CORS_ORIGINS')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== origin.replace(/\/$/, '')) {
+      throw new ConfigError(`CORS_ORIGINS must list origins like https://dashboard.example.com (got "${origin}")`);
+    }
+  }
+  return origins.map((o) => o.replace(/\/$/, ''));
+}
+
 function redisUrl(env: Env): string | undefined {
   const value = optional(env, 'REDIS_URL');
   if (value === undefined) return undefined;
@@ -183,6 +203,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: boolean(env, 'TRUST_PROXY'),
     loginRateLimit: integer(env, 'LOGIN_RATE_LIMIT', 0, 1000000),
     redisUrl: redisUrl(env),
+    corsOrigins: corsOrigins(env),
     ...bootstrapSettings(env),
     logLevel,
   };

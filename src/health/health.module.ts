@@ -1,5 +1,9 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { HealthController } from './health.controller';
+import { MetricsController } from './metrics.controller';
+import { MetricsService } from './metrics.service';
 
-@Module({ controllers: [HealthController] })
+/** Liveness, readiness and metrics. Global so the cluster client can report TokenReview timings. */
+@Global()
+@Module({ controllers: [HealthController, MetricsController], providers: [MetricsService], exports: [MetricsService] })
 export class HealthModule {}

@@ -40,6 +40,9 @@ export function mapClusterError(error: unknown, timeoutMs: number): DomainError 
   if (code && (TLS_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'))) {
     return new DomainError('KubernetesTlsError', `TLS to the Kubernetes API server failed (${code}): check kubernetesHost and caCert`);
   }
+  if (code === 'EPRIVATEADDRESS') {
+    return new DomainError('KubernetesUnreachable', `the Kubernetes API server host resolves to a private address, refused by ALLOW_PRIVATE_KUBERNETES_HOSTS=false`);
+  }
   if (code && UNREACHABLE_CODES.has(code)) {
     return new DomainError('KubernetesUnreachable', `the Kubernetes API server is unreachable (${code}): check kubernetesHost and the network path`);
   }

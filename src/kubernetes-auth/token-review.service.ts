@@ -1,9 +1,13 @@
 import { Agent } from 'node:https';
+import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AuthenticationV1Api, type ConfigurationOptions, KubeConfig, type V1TokenReview, VersionApi } from '@kubernetes/client-node';
 // The object-parameter APIs take observable middleware; this wrapper adapts a promise-based one.
 import { PromiseMiddlewareWrapper } from '@kubernetes/client-node/dist/gen/middleware.js';
 import { DomainError } from '../common/errors/domain-error';
+import { isPrivateAddress, publicOnlyLookup } from '../common/net/private-address';
+import { MetricsService } from '../health/metrics.service';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { mapClusterError } from './cluster-errors';
 import { InClusterCredentials } from './in-cluster-credentials';
@@ -41,6 +45,7 @@ export class TokenReviewService implements OnModuleDestroy {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly inCluster: InClusterCredentials,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleDestroy(): void {
@@ -52,13 +57,16 @@ export class TokenReviewService implements OnModuleDestroy {
   async review(config: KubernetesAuthConfig, token: string, audiences: string[], bearer: string): Promise<ReviewVerdict> {
     const client = await this.client(config);
     const body: V1TokenReview = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences.length ? { audiences } : {}) } };
-    let answer: V1TokenReview;
+    const started = performance.now();
     try {
-      answer = await client.authentication.createTokenReview({ body }, this.callOptions(client.agent, bearer));
+      const verdict = verdictOf(await client.authentication.createTokenReview({ body }, this.callOptions(client.agent, bearer)));
+      this.metrics.observeTokenReview((performance.now() - started) / 1000, null);
+      return verdict;
     } catch (error) {
-      throw mapClusterError(error, this.config.kubernetesTimeoutMs);
+      const mapped = mapClusterError(error, this.config.kubernetesTimeoutMs);
+      this.metrics.observeTokenReview((performance.now() - started) / 1000, mapped.code);
+      throw mapped;
     }
-    return verdictOf(answer);
   }
 
   /** GET /version (any caller may ask; proves reachability and TLS, not the reviewer's rights). */
@@ -94,13 +102,19 @@ export class TokenReviewService implements OnModuleDestroy {
     cached?.agent.destroy();
     const ca = config.caCert || (config.tokenReviewerSource === 'in-cluster' ? await this.inCluster.caCert() : '');
     const server = config.kubernetesHost || IN_CLUSTER_HOST;
+    const publicOnly = !this.config.allowPrivateKubernetesHosts;
+    const hostname = new URL(server).hostname.replace(/^\[|\]$/g, '');
+    // Names are checked on every connect (publicOnlyLookup); an IP literal is never looked up, so check it here.
+    if (publicOnly && isIP(hostname) && isPrivateAddress(hostname)) {
+      throw new DomainError('KubernetesUnreachable', `kubernetesHost ${hostname} is a private address, refused by ALLOW_PRIVATE_KUBERNETES_HOSTS=false`);
+    }
     const kc = new KubeConfig();
     kc.loadFromClusterAndUser(
       { name: 'cluster', server, skipTLSVerify: !config.verifyTlsCertificate, ...(ca ? { caData: Buffer.from(ca).toString('base64') } : {}) },
       { name: 'reviewer' },
     );
     // An empty CA means Node's system trust store, never "no verification".
-    const agent = new Agent({ keepAlive: true, maxSockets: CLUSTER_POOL_SIZE, maxFreeSockets: CLUSTER_POOL_SIZE, scheduling: 'lifo', rejectUnauthorized: config.verifyTlsCertificate, ...(ca ? { ca } : {}) });
+    const agent = new Agent({ keepAlive: true, maxSockets: CLUSTER_POOL_SIZE, maxFreeSockets: CLUSTER_POOL_SIZE, scheduling: 'lifo', rejectUnauthorized: config.verifyTlsCertificate, ...(ca ? { ca } : {}), ...(publicOnly ? { lookup: publicOnlyLookup } : {}) });
     const client: ClusterClient = { version: config.version, agent, authentication: kc.makeApiClient(AuthenticationV1Api), versions: kc.makeApiClient(VersionApi) };
     this.clients.set(config.id, client);
     return client;

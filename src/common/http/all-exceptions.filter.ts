@@ -47,6 +47,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     if (reply.sent) return;
     const { body, headers } = this.toBody(exception, request);
+    // Noted for the metrics hook (login outcomes, token validations by code).
+    if (request) (request as FastifyRequest & { errorCode?: string }).errorCode = body.error;
     for (const [name, value] of Object.entries(headers ?? {})) void reply.header(name, value);
     void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
   }

@@ -22,7 +22,8 @@ export class LoggingModule {
               req: (req: { method?: string; url?: string }) => ({ method: req.method, path: (req.url ?? '').split('?')[0] }),
               res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
             },
-            autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/api/status') },
+            // Under Fastify the middleware sees `req.url` stripped to its mount point ("/"); the path is in originalUrl.
+            autoLogging: { ignore: (req: IncomingMessage & { originalUrl?: string }) => (req.originalUrl ?? req.url ?? '').startsWith('/api/status') },
             customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
             redact: { paths: ['req.headers', 'headers.authorization', '*.authorization', '*.password', '*.jwt', '*.accessToken', '*.tokenReviewerJwt'], censor: '[redacted]' },
             quietReqLogger: true,

@@ -9,6 +9,8 @@ export interface RateLimitStore {
   lockedFor(key: string): Promise<number>;
   lock(key: string, ms: number): Promise<void>;
   clear(...keys: string[]): Promise<void>;
+  /** Resolves once the store can count (Redis connected), or after a short wait. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
   async clear(...keys: string[]): Promise<void> {
     for (const key of keys) this.entries.delete(key);
   }
+
+  async ready(): Promise<void> {}
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
@@ -99,6 +103,18 @@ export class RedisRateLimitStore implements RateLimitStore {
     } catch (error) {
       this.warn(error as Error);
     }
+  }
+
+  /** Waits for the first connection (up to 3 s), so the first requests are counted too. */
+  async ready(): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 3000);
+      this.redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { DomainError } from '../errors/domain-error';
 import { MemoryRateLimitStore, type RateLimitStore, RedisRateLimitStore } from './rate-limit-store';
@@ -13,11 +13,15 @@ const MAX_LOCK_MS = 15 * MINUTE_MS;
  * growing back-off per account after failed session logins. Shared through Redis with REDIS_URL.
  */
 @Injectable()
-export class RateLimiterService implements OnModuleDestroy {
+export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
   private readonly store: RateLimitStore;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.store = config.redisUrl ? new RedisRateLimitStore(config.redisUrl) : new MemoryRateLimitStore();
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.store.ready();
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -8,7 +8,9 @@ const str = (name: string, length: number, isNullable = false): TableColumnOptio
 const text = (name: string, isNullable = false): TableColumnOptions => ({ name, type: 'text', isNullable });
 const time = (name: string, isNullable = false): TableColumnOptions => ({ name, type: 'datetime', precision: 3, isNullable });
 const int = (name: string, defaultValue?: number): TableColumnOptions => ({ name, type: 'integer', default: defaultValue });
-const bool = (name: string, defaultValue: boolean): TableColumnOptions => ({ name, type: 'boolean', default: defaultValue });
+// Defaults as 0/1, the form TypeORM writes for boolean entity defaults: SQLite keeps the literal text
+// (`DEFAULT (false)`), and the schema diff would then never be empty.
+const bool = (name: string, defaultValue: boolean): TableColumnOptions => ({ name, type: 'boolean', default: defaultValue ? 1 : 0 });
 
 export class InitialSchema1764460800000 implements MigrationInterface {
   name = 'InitialSchema1764460800000';

@@ -1,7 +1,9 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, expectError } from '../../support/api-client';
-import { createIdentity, type KubernetesWorld, startKubernetesWorld } from '../../support/kubernetes-fixture';
+import { DataSource } from 'typeorm';
+import { KubernetesAuthConfig } from '../../../src/kubernetes-auth/kubernetes-auth-config.entity';
+import { checkoutToken, createIdentity, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture';
 
 describe('ALLOW_PRIVATE_KUBERNETES_HOSTS=false (SSRF)', () => {
   let w: KubernetesWorld;
@@ -31,5 +33,22 @@ describe('ALLOW_PRIVATE_KUBERNETES_HOSTS=false (SSRF)', () => {
     expect(created.status).toBe(201);
     expectError(await request(w.t.url).patch(path).set(auth(w.admin.token)).send({ kubernetesHost: 'https://127.0.0.2' }), 422, 'ValidationError');
     expect((await request(w.t.url).patch(path).set(auth(w.admin.token)).send({ allowedNames: 'checkout' })).status).toBe(200);
+  });
+
+  it.each([
+    ['an IP literal', (port: string) => `https://127.0.0.1:${port}`],
+    ['a name that resolves to loopback (as after DNS rebinding)', (port: string) => `https://localhost:${port}`],
+  ])('refuses %s again at connect time', async (_label, hostFor) => {
+    const identityId = await createIdentity(w);
+    const path = `/api/v1/auth/kubernetes-auth/identities/${identityId}`;
+    const created = await request(w.t.url).post(path).set(auth(w.admin.token)).send({ kubernetesHost: 'https://8.8.8.8:6443', caCert: w.sim.caPem, tokenReviewerJwt: w.reviewerJwt, allowedNamespaces: 'shop', allowedAudience: 'zerokey' });
+    expect(created.status).toBe(201);
+    // The stored host changes behind the write-time check, like a name re-pointed to an internal address.
+    const port = new URL(w.sim.url).port;
+    await w.t.app.get(DataSource).getRepository(KubernetesAuthConfig).update({ identityId }, { kubernetesHost: hostFor(port), version: 99 });
+    const reviews = w.sim.counters.tokenReviews;
+    const res = expectError(await login(w, identityId, checkoutToken(w)), 502, 'KubernetesUnreachable');
+    expect(res.message).toContain('private address');
+    expect(w.sim.counters.tokenReviews).toBe(reviews);
   });
 });

@@ -1,0 +1,84 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+const LOGIN_ROUTES: Record<string, string> = {
+  '/api/v1/auth/kubernetes-auth/login': 'kubernetes',
+  '/api/v1/auth/login': 'session',
+};
+
+/** Answers of the bearer guard, counted as access-token validations. */
+const TOKEN_CODES = new Set(['Unauthorized', 'InvalidAccessToken', 'AccessTokenExpired', 'AccessTokenRevoked', 'AccessTokenUsesExhausted', 'IpNotTrusted']);
+
+export type MeteredRequest = FastifyRequest & { errorCode?: string; principal?: unknown };
+
+/**
+ * Prometheus metrics (GET /metrics). HTTP, login and token-validation figures are taken from one
+ * Fastify onResponse hook, so the hot paths carry no metrics code; the error code comes from the
+ * exception filter, which notes it on the request.
+ */
+@Injectable()
+export class MetricsService implements OnModuleInit {
+  readonly registry = new Registry();
+  private readonly httpDuration = new Histogram({
+    name: 'zerokey_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  private readonly logins = new Counter({
+    name: 'zerokey_login_attempts_total',
+    help: 'Login attempts by method (kubernetes, session), outcome and error code',
+    labelNames: ['method', 'outcome', 'code'],
+    registers: [this.registry],
+  });
+  private readonly validations = new Counter({
+    name: 'zerokey_access_token_validations_total',
+    help: 'Bearer token validations by outcome (valid or the error code)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly tokenReviewDuration = new Histogram({
+    name: 'zerokey_tokenreview_duration_seconds',
+    help: 'TokenReview round-trip time to the cluster, by result',
+    labelNames: ['result'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly tokenReviewErrors = new Counter({
+    name: 'zerokey_tokenreview_errors_total',
+    help: 'TokenReview calls that failed, by error code',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'zerokey_' });
+  }
+
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => this.observe(request as MeteredRequest, reply));
+  }
+
+  /** Times one TokenReview; `code` is the error code when it failed. */
+  observeTokenReview(seconds: number, code: string | null): void {
+    this.tokenReviewDuration.observe({ result: code ? 'error' : 'ok' }, seconds);
+    if (code) this.tokenReviewErrors.inc({ code });
+  }
+
+  private observe(request: MeteredRequest, reply: FastifyReply): void {
+    const route = request.routeOptions?.url ?? 'unmatched';
+    const status = reply.statusCode;
+    this.httpDuration.observe({ method: request.method, route, status: String(status) }, reply.elapsedTime / 1000);
+    const method = LOGIN_ROUTES[route];
+    if (method && request.method === 'POST') {
+      this.logins.inc({ method, outcome: status === 200 ? 'success' : 'failure', code: request.errorCode ?? '' });
+      return;
+    }
+    if (request.principal) this.validations.inc({ outcome: 'valid' });
+    else if (request.errorCode && TOKEN_CODES.has(request.errorCode)) this.validations.inc({ outcome: request.errorCode });
+  }
+}
