@@ -1,0 +1,334 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PATH_METADATA } from '@nestjs/common/constants';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { loadConfig, VARIABLES } from '../../src/config/config.schema';
+import { HealthController } from '../../src/health/health.controller';
+
+/**
+ * The Kubernetes manifests, the example workload and the Dockerfile against the app itself: every
+ * manifest parses, has the kinds and fields Kubernetes needs, and its probe paths, port, env names
+ * and image agree with the routes, the configuration schema and the Dockerfile.
+ */
+
+const ROOT = resolve(__dirname, '../..');
+const DIR = join(ROOT, 'deploy/kubernetes');
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed YAML
+
+function load(file: string): Obj[] {
+  const docs = parseAllDocuments(readFileSync(join(DIR, file), 'utf8'));
+  const list = Array.isArray(docs) ? docs : [docs];
+  const objects: Obj[] = [];
+  for (const doc of list) {
+    expect(doc.errors.map((e: Error) => e.message), `${file} must parse as YAML`).toEqual([]);
+    const value = doc.toJS() as Obj | null;
+    if (value !== null && value !== undefined) objects.push(value);
+  }
+  return objects;
+}
+
+function one(file: string, kind: string): Obj {
+  const matches = load(file).filter((o) => o.kind === kind);
+  expect(matches, `${file} must hold exactly one ${kind}`).toHaveLength(1);
+  return matches[0]!;
+}
+
+const EXPECTED_KINDS: Record<string, string[]> = {
+  'namespace.yaml': ['Namespace'],
+  'serviceaccount.yaml': ['ServiceAccount'],
+  'clusterrolebinding.yaml': ['ClusterRoleBinding'],
+  'secret.yaml': ['Secret'],
+  'deployment.yaml': ['Deployment'],
+  'pdb.yaml': ['PodDisruptionBudget'],
+  'service.yaml': ['Service'],
+  'example-workload.yaml': ['Namespace', 'ServiceAccount', 'Pod'],
+};
+
+const API_VERSIONS: Record<string, string> = {
+  Namespace: 'v1',
+  ServiceAccount: 'v1',
+  Secret: 'v1',
+  Service: 'v1',
+  Pod: 'v1',
+  ClusterRoleBinding: 'rbac.authorization.k8s.io/v1',
+  Deployment: 'apps/v1',
+  PodDisruptionBudget: 'policy/v1',
+};
+
+const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRoleBinding']);
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const defaults = loadConfig({});
+const variableNames = new Set(VARIABLES.map((v) => v.name));
+
+function routePath(...parts: (string | undefined)[]): string {
+  return `/${parts.filter((p) => p && p !== '/').map((p) => p!.replace(/^\/+|\/+$/g, '')).join('/')}`;
+}
+
+// The routes the probes must hit, read from the controller itself.
+const statusBase = Reflect.getMetadata(PATH_METADATA, HealthController) as string;
+const LIVENESS_PATH = routePath(statusBase, Reflect.getMetadata(PATH_METADATA, HealthController.prototype.live) as string);
+const READINESS_PATH = routePath(statusBase, Reflect.getMetadata(PATH_METADATA, HealthController.prototype.ready) as string);
+
+function matchesSelector(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+}
+
+describe('deploy/kubernetes manifests', () => {
+  const files = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
+
+  it('holds exactly the expected manifests', () => {
+    expect(files.sort()).toEqual(Object.keys(EXPECTED_KINDS).sort());
+  });
+
+  it.each(Object.entries(EXPECTED_KINDS))('%s parses, has the expected kinds and the required fields', (file, kinds) => {
+    const objects = load(file);
+    expect(objects.map((o) => o.kind)).toEqual(kinds);
+    for (const o of objects) {
+      expect(o.apiVersion, `${file} ${o.kind}`).toBe(API_VERSIONS[o.kind]);
+      expect(o.metadata?.name, `${file} ${o.kind} metadata.name`).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+      if (CLUSTER_SCOPED.has(o.kind)) expect(o.metadata.namespace, `${file} ${o.kind} is cluster-scoped`).toBeUndefined();
+      else expect(o.metadata.namespace, `${file} ${o.kind} metadata.namespace`).toMatch(DNS_LABEL);
+    }
+  });
+
+  it('puts every Zerokey object in the Namespace of namespace.yaml', () => {
+    const namespace = one('namespace.yaml', 'Namespace').metadata.name;
+    for (const file of Object.keys(EXPECTED_KINDS).filter((f) => f !== 'example-workload.yaml')) {
+      for (const o of load(file)) {
+        if (!CLUSTER_SCOPED.has(o.kind)) expect(o.metadata.namespace, `${file} ${o.kind}`).toBe(namespace);
+      }
+    }
+  });
+
+  it('kustomization.yaml lists every Zerokey manifest, Namespace first, and not the example workload', () => {
+    const [kustomization] = load('kustomization.yaml');
+    expect(kustomization!.kind).toBe('Kustomization');
+    const resources = kustomization!.resources as string[];
+    expect([...resources].sort()).toEqual(Object.keys(EXPECTED_KINDS).filter((f) => f !== 'example-workload.yaml').sort());
+    expect(resources[0]).toBe('namespace.yaml');
+    for (const r of resources) expect(existsSync(join(DIR, r)), r).toBe(true);
+  });
+
+  it('binds the Deployment’s service account to system:auth-delegator (in-cluster reviewer)', () => {
+    const sa = one('serviceaccount.yaml', 'ServiceAccount');
+    const crb = one('clusterrolebinding.yaml', 'ClusterRoleBinding');
+    expect(crb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' });
+    expect(crb.subjects).toContainEqual({ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace });
+    const pod = one('deployment.yaml', 'Deployment').spec.template.spec;
+    expect(pod.serviceAccountName).toBe(sa.metadata.name);
+    // The in-cluster reviewer reads the mounted token: it must not be switched off.
+    expect(sa.automountServiceAccountToken).not.toBe(false);
+    expect(pod.automountServiceAccountToken).not.toBe(false);
+    expect(defaults.kubernetesSaTokenPath.startsWith('/var/run/secrets/kubernetes.io/serviceaccount/')).toBe(true);
+  });
+
+  it('the Secret holds ENCRYPTION_KEY and DB_URL placeholders', () => {
+    const secret = one('secret.yaml', 'Secret');
+    expect(secret.type).toBe('Opaque');
+    const data = { ...(secret.stringData ?? {}), ...(secret.data ?? {}) };
+    expect(Object.keys(data).sort()).toEqual(['DB_URL', 'ENCRYPTION_KEY']);
+    // Placeholders, never a usable key checked into the repository.
+    expect(() => loadConfig({ NODE_ENV: 'production', ENCRYPTION_KEY: secret.stringData.ENCRYPTION_KEY })).toThrow(/ENCRYPTION_KEY/);
+    expect(secret.stringData.DB_URL).toMatch(/^mysql:\/\/.*REPLACE-ME/);
+  });
+
+  describe('the Deployment', () => {
+    const deployment = one('deployment.yaml', 'Deployment');
+    const pod = deployment.spec.template.spec;
+    const containers = pod.containers as Obj[];
+    const container = containers[0]!;
+
+    it('runs 2 replicas whose pods its selector matches', () => {
+      expect(deployment.spec.replicas).toBe(2);
+      expect(containers).toHaveLength(1);
+      expect(matchesSelector(deployment.spec.selector.matchLabels, deployment.spec.template.metadata.labels)).toBe(true);
+    });
+
+    it('listens on the default PORT of the configuration', () => {
+      const ports = container.ports as Obj[];
+      expect(ports).toHaveLength(1);
+      expect(ports[0]!.containerPort).toBe(defaults.port);
+      expect(ports[0]!.protocol ?? 'TCP').toBe('TCP');
+      const portEnv = (container.env as Obj[]).find((e) => e.name === 'PORT');
+      if (portEnv) expect(Number(portEnv.value)).toBe(ports[0]!.containerPort);
+      const scrapePort = deployment.spec.template.metadata.annotations?.['prometheus.io/port'];
+      if (scrapePort !== undefined) expect(Number(scrapePort)).toBe(ports[0]!.containerPort);
+    });
+
+    it('probes liveness on /api/status and readiness on /api/status/ready, on the container port', () => {
+      expect([LIVENESS_PATH, READINESS_PATH]).toEqual(['/api/status', '/api/status/ready']);
+      expect(container.livenessProbe.httpGet.path).toBe(LIVENESS_PATH);
+      expect(container.readinessProbe.httpGet.path).toBe(READINESS_PATH);
+      if (container.startupProbe) expect(container.startupProbe.httpGet.path).toBe(LIVENESS_PATH);
+      const port = container.ports[0];
+      for (const probe of [container.livenessProbe, container.readinessProbe, container.startupProbe].filter(Boolean)) {
+        expect([port.name, port.containerPort]).toContain(probe.httpGet.port);
+      }
+    });
+
+    it('uses only environment variables the configuration knows, with valid values', () => {
+      const env = container.env as Obj[];
+      const names = env.map((e) => e.name as string);
+      expect(new Set(names).size, 'no variable twice').toBe(names.length);
+      for (const name of names) expect(variableNames.has(name) || name === 'NODE_ENV', `${name} is not in VARIABLES`).toBe(true);
+      expect(container.envFrom, 'env names must be explicit, so this test can check them').toBeUndefined();
+
+      const value = (name: string) => env.find((e) => e.name === name)?.value as string | undefined;
+      expect(value('NODE_ENV')).toBe('production');
+      expect(value('DB_TYPE')).toBe('mysql');
+      expect(value('PUBLIC_URL')).toMatch(/^https:\/\//);
+
+      const secret = one('secret.yaml', 'Secret');
+      const fromSecret = env.filter((e) => e.valueFrom?.secretKeyRef);
+      expect(fromSecret.map((e) => e.name).sort()).toEqual(['DB_URL', 'ENCRYPTION_KEY']);
+      for (const e of fromSecret) {
+        expect(e.valueFrom.secretKeyRef.name).toBe(secret.metadata.name);
+        expect(Object.keys(secret.stringData)).toContain(e.valueFrom.secretKeyRef.key);
+      }
+
+      // The environment as the pod gets it (secrets replaced by valid values) passes the schema.
+      const sample: Record<string, string> = { ENCRYPTION_KEY: randomBytes(32).toString('base64'), DB_URL: 'mysql://zerokey:pw@mysql:3306/zerokey' };
+      const podEnv = Object.fromEntries(env.map((e) => [e.name, e.value ?? sample[e.name]]));
+      const config = loadConfig(podEnv);
+      expect(config.production).toBe(true);
+      expect(config.dbType).toBe('mysql');
+      expect(config.port).toBe(container.ports[0].containerPort);
+    });
+
+    it('runs the image the Dockerfile documents, tagged with the package version', () => {
+      const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+      const documented = /docker build -t (\S+) \./.exec(dockerfile)?.[1];
+      const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+      expect(documented).toBe(`zerokey:${version}`);
+      expect(container.image).toBe(documented);
+      expect(deployment.metadata.labels['app.kubernetes.io/version']).toBe(version);
+    });
+
+    it('sets resource requests and limits', () => {
+      for (const key of ['requests', 'limits']) {
+        expect(container.resources?.[key]?.memory, `${key}.memory`).toMatch(/^\d+(Mi|Gi)$/);
+      }
+      expect(container.resources.requests.cpu).toBeDefined();
+    });
+
+    it('runs as non-root on a read-only root filesystem, with no privileges, /tmp an emptyDir', () => {
+      expect(pod.securityContext.runAsNonRoot).toBe(true);
+      expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+      expect(pod.securityContext.seccompProfile?.type).toBe('RuntimeDefault');
+      const sc = container.securityContext;
+      expect(sc.runAsNonRoot).toBe(true);
+      expect(sc.readOnlyRootFilesystem).toBe(true);
+      expect(sc.allowPrivilegeEscalation).toBe(false);
+      expect(sc.capabilities.drop).toEqual(['ALL']);
+      expect(sc.privileged ?? false).toBe(false);
+      const tmp = (container.volumeMounts as Obj[]).find((m) => m.mountPath === '/tmp');
+      expect(tmp).toBeDefined();
+      const volume = (pod.volumes as Obj[]).find((v) => v.name === tmp!.name);
+      expect(volume?.emptyDir).toBeDefined();
+      // Anything the app may write (the dev key in DATA_DIR) must be on the writable volume.
+      const dataDir = (container.env as Obj[]).find((e) => e.name === 'DATA_DIR')?.value as string | undefined;
+      if (dataDir) expect(dataDir.startsWith('/tmp')).toBe(true);
+    });
+  });
+
+  it('the PodDisruptionBudget keeps at least one of the Deployment’s pods', () => {
+    const pdb = one('pdb.yaml', 'PodDisruptionBudget');
+    const deployment = one('deployment.yaml', 'Deployment');
+    expect(pdb.spec.minAvailable).toBe(1);
+    expect(pdb.spec.minAvailable).toBeLessThan(deployment.spec.replicas);
+    expect(matchesSelector(pdb.spec.selector.matchLabels, deployment.spec.template.metadata.labels)).toBe(true);
+  });
+
+  it('the Service selects the pods and targets the container port', () => {
+    const service = one('service.yaml', 'Service');
+    const deployment = one('deployment.yaml', 'Deployment');
+    const port = deployment.spec.template.spec.containers[0].ports[0];
+    expect(matchesSelector(service.spec.selector, deployment.spec.template.metadata.labels)).toBe(true);
+    expect(service.spec.ports).toHaveLength(1);
+    expect([port.name, port.containerPort]).toContain(service.spec.ports[0].targetPort);
+  });
+
+  describe('example-workload.yaml', () => {
+    const sa = one('example-workload.yaml', 'ServiceAccount');
+    const pod = one('example-workload.yaml', 'Pod');
+    const container = pod.spec.containers[0];
+
+    it('mounts a projected token for audience zerokey that expires after 10 minutes', () => {
+      expect(pod.spec.serviceAccountName).toBe(sa.metadata.name);
+      expect(pod.metadata.namespace).toBe(sa.metadata.namespace);
+      const projected = (pod.spec.volumes as Obj[]).filter((v) => v.projected);
+      expect(projected).toHaveLength(1);
+      const source = (projected[0]!.projected.sources as Obj[]).find((s) => s.serviceAccountToken)!.serviceAccountToken;
+      expect(source.audience).toBe('zerokey');
+      expect(source.expirationSeconds).toBe(600);
+      const mount = (container.volumeMounts as Obj[]).find((m) => m.name === projected[0]!.name);
+      expect(mount).toBeDefined();
+      const tokenFile = (container.env as Obj[]).find((e) => e.name === 'TOKEN_FILE')?.value;
+      expect(tokenFile).toBe(`${mount!.mountPath}/${source.path}`);
+    });
+
+    it('logs in with curl: reads the token file, POSTs identityId from the environment to the login route', () => {
+      const script = [...(container.command ?? []), ...(container.args ?? [])].join('\n');
+      expect(script).toMatch(/\bcurl\b/);
+      expect(script).toContain('/api/v1/auth/kubernetes-auth/login');
+      expect(script).toContain('$TOKEN_FILE');
+      expect(script).toMatch(/identityId.*\$ZEROKEY_IDENTITY_ID/);
+      const env = (container.env as Obj[]).map((e) => e.name);
+      expect(env).toEqual(expect.arrayContaining(['ZEROKEY_URL', 'ZEROKEY_IDENTITY_ID', 'TOKEN_FILE']));
+      // The service name and namespace of the Zerokey manifests.
+      const service = one('service.yaml', 'Service');
+      const url = (container.env as Obj[]).find((e) => e.name === 'ZEROKEY_URL')?.value;
+      expect(url).toBe(`http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`);
+    });
+
+    it('runs non-root without privileges', () => {
+      expect(pod.spec.securityContext.runAsNonRoot).toBe(true);
+      expect(container.securityContext.allowPrivilegeEscalation).toBe(false);
+      expect(container.securityContext.capabilities.drop).toEqual(['ALL']);
+    });
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const instructions = dockerfile
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const runtime = instructions.slice(instructions.findLastIndex((l) => /^FROM\s/i.test(l)));
+
+  it('is multi-stage on Node 20 slim, builds with npm ci and drops dev dependencies', () => {
+    expect(dockerfile).toMatch(/ARG NODE_IMAGE=node:20-slim|FROM node:20[\w.-]*-slim/);
+    expect(instructions.filter((l) => /^FROM\s/i.test(l))).toHaveLength(2);
+    expect(dockerfile).toMatch(/npm ci\b/);
+    expect(dockerfile).toMatch(/npm prune --omit=dev|npm ci[^\n]*--omit=dev/);
+    expect(dockerfile).toMatch(/python3.*make.*g\+\+/);
+  });
+
+  it('runs as a non-root user, exposes the default port and starts dist/src/main.js', () => {
+    const user = runtime.find((l) => /^USER\s/i.test(l));
+    expect(user).toBeDefined();
+    expect(user).not.toMatch(/^USER\s+(root|0)(:|$)/i);
+    expect(runtime).toContain(`EXPOSE ${defaults.port}`);
+    expect(runtime.find((l) => /^CMD\s/i.test(l))).toBe('CMD ["node", "dist/src/main.js"]');
+    expect(existsSync(join(ROOT, 'src/main.ts'))).toBe(true);
+    expect(runtime.some((l) => /^WORKDIR\s+\/app$/.test(l))).toBe(true);
+  });
+
+  it('has a HEALTHCHECK on the liveness route without curl', () => {
+    const healthcheck = runtime.find((l) => /^HEALTHCHECK\s/i.test(l));
+    expect(healthcheck).toBeDefined();
+    expect(healthcheck).toContain(LIVENESS_PATH);
+    expect(healthcheck).not.toMatch(/\bcurl\b|\bwget\b/);
+  });
+
+  it('.dockerignore keeps node_modules, dist and local data out of the context', () => {
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    for (const entry of ['node_modules', 'dist', 'data', '.git', '.env']) expect(ignored).toContain(entry);
+  });
+});
