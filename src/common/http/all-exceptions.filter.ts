@@ -25,14 +25,6 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   429: 'RateLimited',
 };
 
-const FASTIFY_MESSAGES: Record<string, string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'request body is larger than 64 KiB',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'request body is not valid JSON',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'request body is empty but content-type is application/json',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported content-type: send application/json',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'content-length does not match the body',
-};
-
 /**
  * The single place where errors become HTTP answers: domain errors, Nest's HTTP exceptions,
  * Fastify's own errors (bad JSON, body too large, unknown route) and unexpected faults.
@@ -58,26 +50,23 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof DomainError) {
       const body: ErrorBody = { statusCode: exception.status, error: exception.code, message: exception.message, reqId };
       if (exception.details) body.details = exception.details;
-      if (exception.status >= 500) this.logger.warn({ code: exception.code, reqId }, exception.message);
+      if (exception.status >= 500) this.logger.warn({ code: exception.code }, exception.message);
       return { body, headers: exception.headers };
     }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const code = CODE_BY_STATUS[status];
-      if (code) return { body: { statusCode: status, error: code, message: this.httpMessage(exception), reqId } };
-    }
-    const fastifyStatus = this.fastifyStatus(exception);
-    if (fastifyStatus !== undefined) {
-      const errorCode = (exception as { code?: string }).code ?? '';
-      const message = FASTIFY_MESSAGES[errorCode] ?? (fastifyStatus === 400 ? 'malformed request' : 'request refused');
-      return { body: { statusCode: fastifyStatus, error: CODE_BY_STATUS[fastifyStatus], message, reqId } };
+    // Nest's own exceptions, and Fastify's client errors (bad JSON, body too large, bad media
+    // type), which Nest wraps into HttpExceptions carrying Fastify's message.
+    const clientStatus = exception instanceof HttpException ? exception.getStatus() : rawClientStatus(exception);
+    if (clientStatus !== undefined && clientStatus < 500) {
+      const known = CODE_BY_STATUS[clientStatus];
+      const message = exception instanceof HttpException ? this.httpMessage(exception) : (exception as Error).message;
+      return { body: { statusCode: known ? clientStatus : 400, error: known ?? 'BadRequest', message, reqId } };
     }
     if (isDatabaseUnavailable(exception)) {
-      this.logger.error({ reqId, err: describe(exception) }, 'database unavailable');
+      this.logger.error({ err: describe(exception) }, 'database unavailable');
       const status = ERROR_STATUS.DatabaseUnavailable;
       return { body: { statusCode: status, error: 'DatabaseUnavailable', message: 'the database is unavailable, try again shortly', reqId } };
     }
-    this.logger.error({ reqId, err: describe(exception) }, 'unhandled error');
+    this.logger.error({ err: describe(exception) }, 'unhandled error');
     return { body: { statusCode: 500, error: 'InternalError', message: 'internal server error', reqId } };
   }
 
@@ -88,14 +77,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (Array.isArray(message)) return message.join('; ');
     return typeof message === 'string' ? message : exception.message;
   }
+}
 
-  /** Fastify client errors carry a 4xx `statusCode`; anything else is not theirs to describe. */
-  private fastifyStatus(exception: unknown): number | undefined {
-    if (typeof exception !== 'object' || exception === null) return undefined;
-    const status = (exception as { statusCode?: unknown }).statusCode;
-    if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
-    return CODE_BY_STATUS[status] ? status : 400;
-  }
+/** A Fastify error that reached the filter unwrapped: FST_ codes with a 4xx `statusCode`. */
+function rawClientStatus(exception: unknown): number | undefined {
+  const { code, statusCode } = (typeof exception === 'object' && exception !== null ? exception : {}) as { code?: unknown; statusCode?: unknown };
+  return typeof code === 'string' && code.startsWith('FST_') && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 ? statusCode : undefined;
 }
 
 /** A loggable summary of an unexpected error: never the query parameters, which may hold secrets. */
