@@ -1,16 +1,9 @@
-import { createServer } from 'node:net';
+import { freePort } from '../../support/ports';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, expectError } from '../../support/api-client';
 import { createIdentity, identityWithConfig, type KubernetesWorld, startKubernetesWorld } from '../../support/kubernetes-fixture';
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('POST /api/v1/auth/kubernetes-auth/identities/:id/check', () => {
   let w: KubernetesWorld;
@@ -52,7 +45,7 @@ describe('POST /api/v1/auth/kubernetes-auth/identities/:id/check', () => {
   });
 
   it('unreachable: nothing listens on the port', async () => {
-    const res = await check({ kubernetesHost: `https://127.0.0.1:${await closedPort()}` });
+    const res = await check({ kubernetesHost: `https://127.0.0.1:${await freePort()}` });
     expect(res.body).toMatchObject({ reachable: false, tls: false, reviewerAuthorized: null, kubernetesVersion: null });
     expect(res.body.errors).toEqual([{ code: 'KubernetesUnreachable', message: expect.stringContaining('kubernetesHost') }]);
   });

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../support/ports';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -8,14 +8,6 @@ import { auth, expectError } from '../../support/api-client';
 import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture';
 import type { SimulatorFault } from '../../support/kubernetes-simulator';
 
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('Kubernetes login: cluster faults map to 5xx codes (step 5)', () => {
   let w: KubernetesWorld;
@@ -57,7 +49,7 @@ describe('Kubernetes login: cluster faults map to 5xx codes (step 5)', () => {
   });
 
   it('connection refused → 502 KubernetesUnreachable', async () => {
-    const id = await identityWithConfig(w, { kubernetesHost: `https://127.0.0.1:${await closedPort()}` });
+    const id = await identityWithConfig(w, { kubernetesHost: `https://127.0.0.1:${await freePort()}` });
     expectError(await login(w, id, checkoutToken(w)), 502, 'KubernetesUnreachable');
   });
 
