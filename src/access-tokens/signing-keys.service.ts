@@ -11,6 +11,9 @@ const generateKeyPairAsync = promisify(generateKeyPair);
 /** Binds a private-key ciphertext to its kid. */
 export const signingKeyAad = (kid: string): string => `signing-key:${kid}`;
 const RELOAD_INTERVAL_MS = 5000;
+/** An unknown `kid` triggers a reload at most this often (a forged kid cannot hammer the database). */
+const UNKNOWN_KID_RELOAD_MS = 1000;
+const FIRST_KEY_LOCK = 'zerokey_first_signing_key';
 /** A rotated key stays published at least this long: the lifetime of a dashboard session. */
 const MIN_RETIREMENT_DELAY_MS = 12 * 3600 * 1000;
 
@@ -34,7 +37,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SigningKeysService.name);
   private keys = new Map<string, LoadedKey>();
   private active: LoadedKey | undefined;
-  private lastReload = 0;
+  private lastUnknownKidReload = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -44,10 +47,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     await this.reload();
-    if (!this.active) {
-      await this.createKey();
-      await this.reload();
-    }
+    if (!this.active) await this.createFirstKey();
     this.timer = setInterval(() => {
       this.reload().catch((error: Error) => this.logger.warn({ err: error.message }, 'could not reload signing keys'));
     }, RELOAD_INTERVAL_MS).unref();
@@ -67,7 +67,9 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   async publicKey(kid: string): Promise<KeyObject | undefined> {
     const known = this.keys.get(kid);
     if (known) return known.retiresAt && known.retiresAt.getTime() <= Date.now() ? undefined : known.publicKey;
-    if (Date.now() - this.lastReload < RELOAD_INTERVAL_MS) return undefined;
+    // Another replica may have just created or rotated a key.
+    if (Date.now() - this.lastUnknownKidReload < UNKNOWN_KID_RELOAD_MS) return undefined;
+    this.lastUnknownKidReload = Date.now();
     await this.reload();
     return this.keys.get(kid)?.publicKey;
   }
@@ -112,8 +114,27 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     return kid;
   }
 
+  /**
+   * Replicas starting together on an empty database must agree on one first key: on MySQL they
+   * serialize on a named lock and look again before creating it.
+   */
+  private async createFirstKey(): Promise<void> {
+    const mysql = this.repo.manager.connection.options.type === 'mysql';
+    const runner = mysql ? this.repo.manager.connection.createQueryRunner() : undefined;
+    try {
+      if (runner) await runner.query('SELECT GET_LOCK(?, 30)', [FIRST_KEY_LOCK]);
+      await this.reload();
+      if (!this.active) await this.createKey();
+      await this.reload();
+    } finally {
+      if (runner) {
+        await runner.query('SELECT RELEASE_LOCK(?)', [FIRST_KEY_LOCK]).catch(() => undefined);
+        await runner.release();
+      }
+    }
+  }
+
   private async reload(): Promise<void> {
-    this.lastReload = Date.now();
     const rows = await this.repo.find({ where: [{ retiredAt: IsNull() }, { retiredAt: MoreThan(new Date()) }], order: { createdAt: 'ASC' } });
     const keys = new Map<string, LoadedKey>();
     for (const row of rows) {

@@ -1,0 +1,221 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auth, expectError, PASSWORD } from '../../support/api-client';
+import { freePort, PrivateMariaDb } from '../../support/private-mariadb';
+
+/**
+ * DESIGN.md error codes / issue 6 "Database outage": with the database gone, readiness and every
+ * request that needs the database answer 503 DatabaseUnavailable within a bounded time (no hang,
+ * no crash, no half-written rows), and the service recovers by itself when the database returns.
+ * Real MariaDB of our own, SIGKILLed and restarted on the same datadir and port; Zerokey runs as a
+ * real process from dist/, exactly as deployed.
+ */
+
+const ROOT = resolve(__dirname, '../../..');
+const MAIN = join(ROOT, 'dist/src/main.js');
+/** A generous upper bound that only detects hangs; not a performance assertion. */
+const BOUND_MS = 5000;
+const RECOVERY_MS = 20_000;
+
+interface Service {
+  child: ChildProcess;
+  url: string;
+  output(): string;
+}
+
+let db: PrivateMariaDb | undefined;
+let service: Service | undefined;
+let dataDir: string | undefined;
+let token: string;
+let orgId: string;
+
+function startService(env: Record<string, string>): Service {
+  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const append = (chunk: string): void => {
+    out = (out + chunk).slice(-50_000);
+  };
+  child.stdout!.setEncoding('utf8').on('data', append);
+  child.stderr!.setEncoding('utf8').on('data', append);
+  // Never left running when the test process ends without reaching afterAll.
+  process.once('exit', () => child.kill('SIGKILL'));
+  return { child, url: `http://127.0.0.1:${env.PORT}`, output: () => out };
+}
+
+const alive = (s: Service): boolean => s.child.exitCode === null && s.child.signalCode === null;
+
+async function waitReady(s: Service, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline && alive(s)) {
+    try {
+      const res = await request(s.url).get('/api/status/ready').timeout(3000);
+      if (res.status === 200) return;
+      last = `${res.status} ${JSON.stringify(res.body)}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`not ready within ${timeoutMs} ms (alive: ${alive(s)}; last: ${last})\n${s.output()}\nmariadb:\n${db?.log() ?? ''}`);
+}
+
+/** Runs a request and returns its answer and how long it took; a hang fails after 3 × the bound. */
+async function timed(req: request.Test): Promise<{ res: request.Response; ms: number }> {
+  const started = Date.now();
+  const res = await req.timeout(3 * BOUND_MS);
+  return { res, ms: Date.now() - started };
+}
+
+/**
+ * `node scripts/ensure-built.js`, one spec at a time: two tsc runs writing dist/ at once would
+ * build twice and could let one spec start a half-written main.js.
+ */
+async function ensureBuilt(): Promise<void> {
+  const lock = join(tmpdir(), 'zerokey-ensure-built.lock');
+  const deadline = Date.now() + 90_000;
+  let owned = false;
+  while (!owned && Date.now() < deadline) {
+    try {
+      mkdirSync(lock);
+      owned = true;
+    } catch {
+      // A lock left behind by a killed run is stale after two minutes.
+      const held = statSync(lock, { throwIfNoEntry: false });
+      if (held && Date.now() - held.mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
+      else await new Promise((done) => setTimeout(done, 250));
+    }
+  }
+  try {
+    execFileSync(process.execPath, [join(ROOT, 'scripts/ensure-built.js')], { cwd: ROOT, stdio: 'pipe' });
+  } finally {
+    if (owned) rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+beforeAll(async () => {
+  await ensureBuilt();
+  expect(existsSync(MAIN)).toBe(true);
+  db = await PrivateMariaDb.start();
+  dataDir = mkdtempSync(join(tmpdir(), 'zerokey-outage-'));
+  const port = await freePort();
+  service = startService({
+    DB_TYPE: 'mysql',
+    DB_URL: db.url(),
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: dataDir,
+  });
+  await waitReady(service, 45_000);
+
+  const boot = await request(service.url).post('/api/v1/admin/bootstrap').send({ email: 'admin@example.com', password: PASSWORD, organization: 'Acme' });
+  expect(boot.status, JSON.stringify(boot.body)).toBe(200);
+  orgId = boot.body.organization.id;
+  const login = await request(service.url).post('/api/v1/auth/login').send({ email: 'admin@example.com', password: PASSWORD });
+  expect(login.status, JSON.stringify(login.body)).toBe(200);
+  token = login.body.accessToken;
+  const created = await request(service.url).post('/api/v1/identities').set(auth(token)).send({ name: 'before-outage', organizationId: orgId });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+}, 120_000);
+
+afterAll(async () => {
+  if (service && alive(service)) {
+    const exited = new Promise((r) => service!.child.once('exit', r));
+    service.child.kill('SIGKILL');
+    await exited;
+  }
+  await db?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('database outage (private MariaDB, SIGKILL)', () => {
+  it('answers 503 DatabaseUnavailable without hanging or crashing while the database is down', async () => {
+    const s = service!;
+    const pid = s.child.pid;
+    await db!.kill('SIGKILL');
+    expect(db!.running).toBe(false);
+
+    const live = await timed(request(s.url).get('/api/status'));
+    expect(live.res.status).toBe(200);
+    expect(live.res.body).toEqual({ status: 'ok' });
+
+    const ready = await timed(request(s.url).get('/api/status/ready'));
+    expectError(ready.res, 503, 'DatabaseUnavailable');
+    expect(ready.ms).toBeLessThan(BOUND_MS);
+
+    const self = await timed(request(s.url).get('/api/v1/auth/token/self').set(auth(token)));
+    expectError(self.res, 503, 'DatabaseUnavailable');
+    expect(self.ms).toBeLessThan(BOUND_MS);
+
+    const write = await timed(request(s.url).post('/api/v1/identities').set(auth(token)).send({ name: 'during-outage', organizationId: orgId }));
+    expectError(write.res, 503, 'DatabaseUnavailable');
+    expect(write.ms).toBeLessThan(BOUND_MS);
+
+    const transactional = await timed(request(s.url).post('/api/v1/organizations').set(auth(token)).send({ name: 'Outage Org' }));
+    expectError(transactional.res, 503, 'DatabaseUnavailable');
+    expect(transactional.ms).toBeLessThan(BOUND_MS);
+
+    const sessionLogin = await timed(request(s.url).post('/api/v1/auth/login').send({ email: 'admin@example.com', password: PASSWORD }));
+    expectError(sessionLogin.res, 503, 'DatabaseUnavailable');
+    expect(sessionLogin.ms).toBeLessThan(BOUND_MS);
+
+    // A burst does not pile up in the pool's queue: every request still gets its 503 in time.
+    const started = Date.now();
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        (i % 2 ? request(s.url).get('/api/v1/auth/token/self').set(auth(token)) : request(s.url).get('/api/status/ready')).timeout(3 * BOUND_MS),
+      ),
+    );
+    expect(burst.map((r) => `${r.status} ${r.body.error}`)).toEqual(Array(30).fill('503 DatabaseUnavailable'));
+    expect(Date.now() - started).toBeLessThan(BOUND_MS);
+
+    // Still the same living process, still answering.
+    expect(alive(s), s.output()).toBe(true);
+    expect(s.child.pid).toBe(pid);
+    expect((await request(s.url).get('/api/status').timeout(BOUND_MS)).status).toBe(200);
+    expect(s.output()).not.toMatch(/"level":(60|50).*unhandled error/);
+  }, 60_000);
+
+  it('recovers without a restart once the database is back, with no half-written rows', async () => {
+    const s = service!;
+    const pid = s.child.pid;
+    await db!.restart();
+
+    await waitReady(s, RECOVERY_MS);
+    expect(alive(s)).toBe(true);
+    expect(s.child.pid).toBe(pid);
+
+    // The session issued before the outage still works; writes succeed again.
+    const self = await request(s.url).get('/api/v1/auth/token/self').set(auth(token)).timeout(BOUND_MS);
+    expect(self.status, JSON.stringify(self.body)).toBe(200);
+    expect(self.body.type).toBe('user');
+    const created = await request(s.url).post('/api/v1/identities').set(auth(token)).send({ name: 'after-outage', organizationId: orgId }).timeout(BOUND_MS);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const login = await request(s.url).post('/api/v1/auth/login').send({ email: 'admin@example.com', password: PASSWORD }).timeout(BOUND_MS);
+    expect(login.status, JSON.stringify(login.body)).toBe(200);
+
+    // Nothing attempted during the outage exists, even partly; what was committed before survived.
+    const listed = await request(s.url).get(`/api/v1/organizations/${orgId}/identities`).set(auth(token)).timeout(BOUND_MS);
+    expect(listed.status).toBe(200);
+    expect(listed.body.identities.map((i: { name: string }) => i.name).sort()).toEqual(['after-outage', 'before-outage']);
+    const rows = await db!.query<{ name: string }>('SELECT name FROM identities ORDER BY name', [], 'zerokey');
+    expect(rows.map((r) => r.name)).toEqual(['after-outage', 'before-outage']);
+    const orgs = await db!.query<{ name: string }>('SELECT name FROM organizations ORDER BY name', [], 'zerokey');
+    expect(orgs.map((o) => o.name)).toEqual(['Acme']);
+    const orphans = await db!.query<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM org_memberships m LEFT JOIN organizations o ON o.id = m.orgId WHERE o.id IS NULL',
+      [],
+      'zerokey',
+    );
+    expect(Number(orphans[0].n)).toBe(0);
+    const users = await db!.query<{ n: number }>('SELECT COUNT(*) AS n FROM users', [], 'zerokey');
+    expect(Number(users[0].n)).toBe(1);
+  }, 60_000);
+});
