@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -37,6 +38,29 @@ function frameworkError(error: { code: string }, request: { id: string }, reply:
 }
 
 /**
+ * Node's HTTP parser refuses some requests before Fastify sees them: a raw non-ASCII byte or a
+ * space in the request line, a header block over 16 KiB, a request still incomplete after
+ * requestTimeout. Fastify's default answer is not the API's error shape and leaves the connection
+ * open-looking; this one is `{ statusCode, error, message, reqId }` (400 BadRequest: the contract
+ * has no other code for a request that is not valid HTTP) and says `Connection: close`.
+ */
+function clientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const message =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'the request headers are larger than 16 KiB'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'the request did not arrive in time'
+        : 'the request is not valid HTTP';
+  const reqId = randomUUID();
+  const body = JSON.stringify({ statusCode: 400, error: 'BadRequest', message, reqId });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${reqId}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
+/**
  * Builds the application exactly as production runs it; main.ts and the tests both call this,
  * so the global pipeline, error shape, limits and docs are the same everywhere.
  */
@@ -47,6 +71,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     genReqId: requestId,
     // Fastify types this option with route generics a plain handler cannot satisfy; it passes a Request and a Reply.
     frameworkErrors: frameworkError as never,
+    clientErrorHandler: clientError,
     routerOptions: { maxParamLength: 256 },
     requestTimeout: 30_000,
     connectionTimeout: 30_000,

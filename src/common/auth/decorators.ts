@@ -24,8 +24,16 @@ export interface ClientInfo {
 
 export const Client = createParamDecorator((_: unknown, ctx: ExecutionContext): ClientInfo => clientInfo(ctx.switchToHttp().getRequest<FastifyRequest>()));
 
-/** `request.ip` honours X-Forwarded-For only when Fastify's trustProxy is on (TRUST_PROXY). */
+/** Width of the columns that store a client IP (an IPv6 address with its IPv4 tail is 45 characters). */
+const MAX_IP_LENGTH = 64;
+
+/**
+ * `request.ip` honours X-Forwarded-For only when Fastify's trustProxy is on (TRUST_PROXY); it is
+ * then whatever the leftmost entry says, not necessarily an address. It is cut to the column
+ * width (a non-address never matches a trusted range either way): a longer one failed every
+ * write that records it on MySQL.
+ */
 export function clientInfo(request: FastifyRequest): ClientInfo {
   const agent = request.headers['user-agent'];
-  return { ip: request.ip, userAgent: typeof agent === 'string' ? agent.slice(0, 512) : null };
+  return { ip: request.ip.slice(0, MAX_IP_LENGTH), userAgent: typeof agent === 'string' ? agent.slice(0, 512) : null };
 }

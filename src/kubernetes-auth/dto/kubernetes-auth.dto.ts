@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { IsCidr } from '../../common/validation/cidr.validator';
 import { OptionalButNotNull, OptionalOrNull } from '../../common/validation/optional';
 import { TOKEN_REVIEWER_SOURCES, type TokenReviewerSource } from '../kubernetes-auth-config.entity';
@@ -49,6 +49,10 @@ export class KubernetesAuthFieldsDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(16_384)
+  // A bearer travels in an Authorization header: visible ASCII, no spaces (RFC 6750). Anything else
+  // could never authenticate, failed at login as a misleading KubernetesBadResponse, and 16k
+  // three-byte characters made a ciphertext too long for MySQL's TEXT column (a 500).
+  @Matches(/^[\x21-\x7e]+$/, { message: 'tokenReviewerJwt must be a bearer token: visible ASCII characters, no spaces or line breaks' })
   tokenReviewerJwt?: string | null;
 
   @ApiPropertyOptional({ example: 'shop,web-*', description: 'comma-separated names or globs' })

@@ -1,8 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+/** As for identity names: no control characters (NUL, escape sequences, line breaks) in what dashboards and logs show. */
+export const ORGANIZATION_NAME_RULE = /^[^\u0000-\u001f\u007f]+$/;
 
 export class CreateOrganizationDto {
   @ApiProperty({ maxLength: 255 })
@@ -10,6 +12,7 @@ export class CreateOrganizationDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(255)
+  @Matches(ORGANIZATION_NAME_RULE, { message: 'name must not contain control characters' })
   name: string;
 }
 

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsNotEmpty, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsNotEmpty, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { ORGANIZATION_NAME_RULE } from '../../organizations/dto/organization.dto';
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 const lowerTrim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim().toLowerCase() : value);
@@ -27,6 +28,7 @@ export class BootstrapDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(255)
+  @Matches(ORGANIZATION_NAME_RULE, { message: 'organization must not contain control characters' })
   organization: string;
 }
 
