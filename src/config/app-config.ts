@@ -22,8 +22,11 @@ export interface AppConfig {
   kubernetesTimeoutMs: number;
   kubernetesSaTokenPath: string;
   kubernetesSaCaPath: string;
+  /** https://KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT, the API server for in-cluster reviews. */
+  kubernetesInClusterUrl: string;
   allowPrivateKubernetesHosts: boolean;
-  trustProxy: boolean;
+  /** Fastify's trustProxy: all hops, a hop count, or the proxies' addresses. */
+  trustProxy: boolean | number | string[];
   loginRateLimit: number;
   redisUrl: string | undefined;
   corsOrigins: string[];

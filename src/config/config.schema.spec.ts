@@ -18,7 +18,9 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'production' }, 'ENCRYPTION_KEY is required when NODE_ENV=production'],
     [{ ENCRYPTION_KEY: 'c2hvcnQ=' }, 'ENCRYPTION_KEY must be 32 bytes'],
     [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL must be an http(s) URL'],
-    [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY must be true or false'],
+    [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY must be true, false, a hop count 1-10, or proxy IPs/CIDRs'],
+    [{ TRUST_PROXY: '11' }, 'TRUST_PROXY must be'],
+    [{ TRUST_PROXY: '10.0.0.0/8,nope' }, 'TRUST_PROXY must be'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
     [{ KUBERNETES_TIMEOUT_MS: '5' }, 'KUBERNETES_TIMEOUT_MS must be an integer 100-120000'],
     [{ LOGIN_RATE_LIMIT: '-1' }, 'LOGIN_RATE_LIMIT must be an integer'],
@@ -27,6 +29,13 @@ describe('loadConfig', () => {
   ])('refuses %j with one line naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('takes TRUST_PROXY as a switch, a hop count or the proxies’ addresses', () => {
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.5' }).trustProxy).toEqual(['10.0.0.0/8', '192.168.1.5']);
   });
 
   it('accepts production with a 32-byte key and MySQL', () => {

@@ -1,3 +1,5 @@
+import { isIPv6 } from 'node:net';
+import { parseCidr } from '../common/net/cidr';
 import type { AppConfig, DbType, LogLevel } from './app-config';
 
 /** A configuration error: one line naming the variable and the rule it breaks. */
@@ -34,8 +36,10 @@ export const VARIABLES: VariableSpec[] = [
   { name: 'KUBERNETES_TIMEOUT_MS', default: '5000', meaning: 'TokenReview timeout in milliseconds, integer 100-120000' },
   { name: 'KUBERNETES_SA_TOKEN_PATH', default: '/var/run/secrets/kubernetes.io/serviceaccount/token', meaning: 'reviewer token file for tokenReviewerSource in-cluster' },
   { name: 'KUBERNETES_SA_CA_PATH', default: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt', meaning: 'cluster CA file for tokenReviewerSource in-cluster' },
+  { name: 'KUBERNETES_SERVICE_HOST', default: 'kubernetes.default.svc', meaning: 'API server of the cluster Zerokey runs in, for tokenReviewerSource in-cluster (Kubernetes sets it in every pod)' },
+  { name: 'KUBERNETES_SERVICE_PORT', default: '443', meaning: 'its port, integer 1-65535 (Kubernetes sets it in every pod)' },
   { name: 'ALLOW_PRIVATE_KUBERNETES_HOSTS', default: 'true', meaning: 'when false, refuse Kubernetes hosts resolving to loopback/private/link-local addresses' },
-  { name: 'TRUST_PROXY', default: 'false', meaning: 'honour X-Forwarded-For for the client IP' },
+  { name: 'TRUST_PROXY', default: 'false', meaning: 'honour X-Forwarded-For for the client IP: true (every hop; only when the proxy overwrites the header), a hop count, or the proxies\' IPs/CIDRs, comma-separated' },
   { name: 'CORS_ORIGINS', default: '', meaning: 'comma-separated browser origins allowed by CORS (e.g. the dashboard https://zerokey.example.com); none when empty' },
   { name: 'LOGIN_RATE_LIMIT', default: '1200', meaning: 'login/renew/revoke requests per minute per client IP; 0 disables' },
   { name: 'REDIS_URL', default: '', meaning: 'redis://host:6379: shared rate-limit counters for all replicas (in memory when unset)' },
@@ -143,6 +147,32 @@ function bootstrapSettings(env: Env): Pick<AppConfig, 'bootstrapEmail' | 'bootst
   return { bootstrapEmail: email?.toLowerCase(), bootstrapPassword: password, bootstrapOrganization: organization };
 }
 
+function inClusterUrl(env: Env): string {
+  const host = raw(env, 'KUBERNETES_SERVICE_HOST');
+  const port = integer(env, 'KUBERNETES_SERVICE_PORT', 1, 65535);
+  const url = `https://${isIPv6(host) ? `[${host}]` : host}:${port}`;
+  try {
+    new URL(url);
+  } catch {
+    throw new ConfigError(`KUBERNETES_SERVICE_HOST must be a host name or IP address (got "${host}")`);
+  }
+  return url;
+}
+
+/** `true`/`false`, a number of proxy hops (1-10), or the proxies' addresses/CIDRs (Fastify's trustProxy forms). */
+function trustProxy(env: Env): boolean | number | string[] {
+  const value = raw(env, 'TRUST_PROXY');
+  if (/^(true|false|1|0|yes|no)$/i.test(value) && !/^[01]$/.test(value)) return boolean(env, 'TRUST_PROXY');
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops === 0) return false;
+    if (hops <= 10) return hops;
+  }
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  if (entries.length && entries.every((e) => parseCidr(e) !== null)) return entries;
+  throw new ConfigError(`TRUST_PROXY must be true, false, a hop count 1-10, or proxy IPs/CIDRs (got "${value}")`);
+}
+
 function corsOrigins(env: Env): string[] {
   const origins = raw(env, 'CORS_ORIGINS')
     .split(',')
@@ -199,8 +229,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     kubernetesTimeoutMs: integer(env, 'KUBERNETES_TIMEOUT_MS', 100, 120000),
     kubernetesSaTokenPath: raw(env, 'KUBERNETES_SA_TOKEN_PATH'),
     kubernetesSaCaPath: raw(env, 'KUBERNETES_SA_CA_PATH'),
+    kubernetesInClusterUrl: inClusterUrl(env),
     allowPrivateKubernetesHosts: boolean(env, 'ALLOW_PRIVATE_KUBERNETES_HOSTS'),
-    trustProxy: boolean(env, 'TRUST_PROXY'),
+    trustProxy: trustProxy(env),
     loginRateLimit: integer(env, 'LOGIN_RATE_LIMIT', 0, 1000000),
     redisUrl: redisUrl(env),
     corsOrigins: corsOrigins(env),

@@ -47,8 +47,18 @@ describe('Kubernetes auth config rules', () => {
     expect(details(() => resolveSettings(null, patch, false)).map((d) => d.field)).toContain(field);
   });
 
-  it('in-cluster needs no host', () => {
+  it('in-cluster needs no host, and takes no other host than its own cluster', () => {
     expect(resolveSettings(null, { tokenReviewerSource: 'in-cluster', allowedNamespaces: '*' }, false).settings.kubernetesHost).toBe('');
+    expect(resolveSettings(null, { tokenReviewerSource: 'in-cluster', kubernetesHost: 'https://kubernetes.default.svc', allowedNamespaces: '*' }, false).settings.kubernetesHost).toBe('https://kubernetes.default.svc');
+    expect(details(() => resolveSettings(null, { tokenReviewerSource: 'in-cluster', kubernetesHost: 'https://attacker.example', allowedNamespaces: '*' }, false))[0].field).toBe('kubernetesHost');
+  });
+
+  it('moving the host of a stored reviewer token needs the token again', () => {
+    const stored = resolveSettings(null, { ...minimal, tokenReviewerJwt: 'j' }, false).settings;
+    expect(details(() => resolveSettings(stored, { kubernetesHost: 'https://other.example:6443' }, true))[0].field).toBe('tokenReviewerJwt');
+    expect(resolveSettings(stored, { kubernetesHost: 'https://other.example:6443', tokenReviewerJwt: 'j2' }, true).settings.kubernetesHost).toBe('https://other.example:6443');
+    const client = resolveSettings(null, minimal, false).settings;
+    expect(resolveSettings(client, { kubernetesHost: 'https://other.example:6443' }, false).settings.kubernetesHost).toBe('https://other.example:6443');
   });
 
   it('checks TTL against the stored max TTL when only one of them is patched', () => {

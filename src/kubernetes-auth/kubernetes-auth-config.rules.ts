@@ -58,6 +58,11 @@ export function resolveSettings(base: ConfigSettings | null, patch: KubernetesAu
   merged.caCert = merged.caCert.trim();
   merged.accessTokenTrustedIps = merged.accessTokenTrustedIps.map((ip) => ({ ipAddress: ip.ipAddress.trim() }));
   const details = checkSettings(merged, jwtStored);
+  // A stored reviewer token is only ever sent to the host it was given for: moving the host
+  // needs the token again (else an admin could redirect a token they can never read).
+  if (base && merged.kubernetesHost !== base.kubernetesHost && merged.tokenReviewerSource === 'stored' && jwtStoredBefore && patch.tokenReviewerJwt === undefined) {
+    details.push({ field: 'tokenReviewerJwt', message: 'changing kubernetesHost needs tokenReviewerJwt again in the same request: a stored reviewer token is never sent to another host' });
+  }
   if (details.length) throw validationError(details, details[0].message);
   return { settings: merged, jwtStored, warnings: warningsFor(merged) };
 }
@@ -94,7 +99,11 @@ function checkSettings(s: ConfigSettings, jwtStored: boolean): ValidationDetail[
 }
 
 function checkHost(s: ConfigSettings): string | undefined {
-  if (!s.kubernetesHost) return s.tokenReviewerSource === 'in-cluster' ? undefined : 'kubernetesHost is required unless tokenReviewerSource is in-cluster';
+  if (s.tokenReviewerSource === 'in-cluster') {
+    // in-cluster sends Zerokey's own service-account token: only to the cluster Zerokey runs in.
+    return !s.kubernetesHost || s.kubernetesHost === IN_CLUSTER_HOST ? undefined : `with tokenReviewerSource in-cluster Zerokey sends its own service-account token, so it only talks to its own cluster: leave kubernetesHost empty (${IN_CLUSTER_HOST})`;
+  }
+  if (!s.kubernetesHost) return 'kubernetesHost is required unless tokenReviewerSource is in-cluster';
   let url: URL;
   try {
     url = new URL(s.kubernetesHost);

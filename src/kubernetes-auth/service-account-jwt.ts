@@ -24,7 +24,7 @@ export function decodeServiceAccountJwt(jwt: string): ClaimedServiceAccount {
   const parts = jwt.split('.');
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p)) || !parts[0] || !parts[1]) throw invalid('it is not a compact JWS');
   const header = parseJson(parts[0]);
-  if (!header || typeof header.alg !== 'string' || header.alg === 'none') throw invalid('its header is not valid');
+  if (!header || typeof header.alg !== 'string' || header.alg.toLowerCase() === 'none') throw invalid('its header is not valid');
   const payload = parseJson(parts[1]);
   if (!payload) throw invalid('its payload is not a JSON object');
   const claimed = projectedClaims(payload) ?? legacyClaims(payload);

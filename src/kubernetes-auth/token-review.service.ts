@@ -12,7 +12,6 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { mapClusterError } from './cluster-errors';
 import { InClusterCredentials } from './in-cluster-credentials';
 import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity';
-import { IN_CLUSTER_HOST } from './kubernetes-auth-config.rules';
 
 /** Sockets kept per cluster config; the TLS sessions to one cluster never exceed it. */
 export const CLUSTER_POOL_SIZE = 16;
@@ -101,8 +100,11 @@ export class TokenReviewService implements OnModuleDestroy {
     if (cached && cached.version === config.version) return cached;
     cached?.agent.destroy();
     const ca = config.caCert || (config.tokenReviewerSource === 'in-cluster' ? await this.inCluster.caCert() : '');
-    const server = config.kubernetesHost || IN_CLUSTER_HOST;
-    const publicOnly = !this.config.allowPrivateKubernetesHosts;
+    // in-cluster: the cluster Zerokey runs in, as Kubernetes tells every pod (never a tenant's host).
+    const inCluster = config.tokenReviewerSource === 'in-cluster';
+    const server = inCluster ? this.config.kubernetesInClusterUrl : config.kubernetesHost;
+    // The SSRF guard is for hosts tenants write; the in-cluster API server is the operator's own.
+    const publicOnly = !this.config.allowPrivateKubernetesHosts && !inCluster;
     const hostname = new URL(server).hostname.replace(/^\[|\]$/g, '');
     // Names are checked on every connect (publicOnlyLookup); an IP literal is never looked up, so check it here.
     if (publicOnly && isIP(hostname) && isPrivateAddress(hostname)) {

@@ -76,17 +76,22 @@ export class AccountsService implements OnApplicationBootstrap {
 
   async login(email: string, password: string, client: ClientInfo): Promise<Session> {
     let user: UserView;
+    // The back-off is keyed by the account the database matched, so spelling variants its
+    // collation treats as equal (case, accents on MySQL) share one counter.
+    let account = `email:${email}`;
     try {
-      await this.limiter.assertNotLockedOut(email);
-      user = await this.users.verifyCredentials(email, password);
+      user = await this.users.verifyCredentials(email, password, async (key) => {
+        account = key;
+        await this.limiter.assertNotLockedOut(key);
+      });
     } catch (error) {
       if (error instanceof DomainError && error.code !== 'RateLimited') {
-        if (error.code === 'InvalidCredentials') await this.limiter.recordFailure(email);
+        if (error.code === 'InvalidCredentials') await this.limiter.recordFailure(account);
         await this.audit.record({ event: 'auth.login', outcome: 'failure', errorCode: error.code, orgId: null, actor: { kind: 'anonymous' }, client, metadata: { email } });
       }
       throw error;
     }
-    await this.limiter.recordSuccess(email);
+    await this.limiter.recordSuccess(account);
     const session = await this.issueSession(user.id, client);
     await this.audit.record({ event: 'auth.login', outcome: 'success', orgId: null, actor: { kind: 'user', userId: user.id }, client, metadata: { email: user.email } });
     return session;

@@ -40,9 +40,14 @@ export class UsersService {
     return user ? toUserView(user) : null;
   }
 
-  /** Same answer and about the same time whether the email is unknown or the password wrong. */
-  async verifyCredentials(email: string, password: string): Promise<UserView> {
+  /**
+   * Same answer and about the same time whether the email is unknown or the password wrong.
+   * `beforeCheck` gets the account key (the user id when the email matched a user, as the
+   * database compares it, else the typed email) before the password is checked.
+   */
+  async verifyCredentials(email: string, password: string, beforeCheck?: (account: string) => Promise<void>): Promise<UserView> {
     const user = await this.users.findOneBy({ email: email.toLowerCase() });
+    await beforeCheck?.(user ? `user:${user.id}` : `email:${email.toLowerCase()}`);
     const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
     if (!user || !ok) throw new DomainError('InvalidCredentials', INVALID_CREDENTIALS);
     return toUserView(user);

@@ -65,3 +65,18 @@ describe('CORS off by default', () => {
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
+
+describe('TRUST_PROXY as a hop count', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ TRUST_PROXY: '1' });
+  });
+  afterAll(async () => t?.close());
+
+  it('takes the address the trusted proxy appended, not one the client wrote', async () => {
+    const admin = await request(t.url).post('/api/v1/admin/bootstrap').send({ email: 'ops@example.com', password: 'correct horse battery staple', organization: 'Ops' });
+    await request(t.url).post('/api/v1/auth/login').set('X-Forwarded-For', '6.6.6.6, 10.1.2.3').send({ email: 'ops@example.com', password: 'not the password' });
+    const logs = await request(t.url).get('/api/v1/admin/audit-logs').query({ event: 'auth.login', outcome: 'failure' }).set('Authorization', `Bearer ${admin.body.accessToken}`);
+    expect(logs.body.auditLogs.map((l: { ip: string }) => l.ip)).toEqual(['10.1.2.3']);
+  });
+});

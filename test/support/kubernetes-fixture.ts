@@ -16,9 +16,9 @@ export interface KubernetesWorld {
  * namespace `shop` (service account `checkout`, pod `checkout-7d9f`) and a reviewer bound to
  * system:auth-delegator.
  */
-export async function startKubernetesWorld(env: Record<string, string> = {}): Promise<KubernetesWorld> {
+export async function startKubernetesWorld(env: Record<string, string> | ((sim: KubernetesSimulator) => Record<string, string>) = {}): Promise<KubernetesWorld> {
   const sim = await KubernetesSimulator.start();
-  const t = await startTestApp({ KUBERNETES_TIMEOUT_MS: '1500', ...env });
+  const t = await startTestApp({ KUBERNETES_TIMEOUT_MS: '1500', ...(typeof env === 'function' ? env(sim) : env) });
   const admin = await bootstrap(t);
   const reviewerJwt = sim.createReviewer();
   sim.createServiceAccount('shop', 'checkout');

@@ -263,7 +263,7 @@ describe('Kubernetes auth config: attach, read, patch', () => {
     it('PATCH back to verifyTlsCertificate true on an http:// host is refused (rules apply to the merged config)', async () => {
       const { identityId } = await attached(workingConfig(w, { kubernetesHost: 'http://127.0.0.1:8001', verifyTlsCertificate: false }));
       expect(fields(expectError(await patch(identityId, { verifyTlsCertificate: true }), 422, 'ValidationError'))).toEqual(['kubernetesHost']);
-      const ok = await patch(identityId, { verifyTlsCertificate: true, kubernetesHost: w.sim.url });
+      const ok = await patch(identityId, { verifyTlsCertificate: true, kubernetesHost: w.sim.url, tokenReviewerJwt: w.reviewerJwt });
       expect(ok.status, JSON.stringify(ok.body)).toBe(200);
       expect(ok.body.warnings).toEqual([]);
     });

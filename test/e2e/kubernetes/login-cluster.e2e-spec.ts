@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, expectError } from '../../support/api-client';
-import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture';
+import { checkoutToken, createIdentity, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture';
 import type { SimulatorFault } from '../../support/kubernetes-simulator';
 
 
@@ -109,7 +109,13 @@ describe('reviewer sources', () => {
   let dir: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'zerokey-sa-'));
-    w = await startKubernetesWorld({ KUBERNETES_SA_TOKEN_PATH: join(dir, 'token'), KUBERNETES_SA_CA_PATH: join(dir, 'ca.crt') });
+    // Zerokey "runs in" the simulated cluster: Kubernetes would set these in its pod.
+    w = await startKubernetesWorld((sim) => ({
+      KUBERNETES_SA_TOKEN_PATH: join(dir, 'token'),
+      KUBERNETES_SA_CA_PATH: join(dir, 'ca.crt'),
+      KUBERNETES_SERVICE_HOST: '127.0.0.1',
+      KUBERNETES_SERVICE_PORT: String(sim.port),
+    }));
   });
   afterAll(async () => {
     await w?.close();
@@ -139,7 +145,7 @@ describe('reviewer sources', () => {
   });
 
   it('in-cluster: reads the mounted token and CA, and re-reads the token when it changes', async () => {
-    const id = await identityWithConfig(w, { tokenReviewerJwt: undefined, tokenReviewerSource: 'in-cluster', caCert: '' });
+    const id = await identityWithConfig(w, { kubernetesHost: '', tokenReviewerJwt: undefined, tokenReviewerSource: 'in-cluster', caCert: '' });
     writeFileSync(join(dir, 'ca.crt'), w.sim.caPem);
     writeFileSync(join(dir, 'token'), 'stale-token');
     expectError(await login(w, id, checkoutToken(w)), 502, 'TokenReviewerUnauthorized');
@@ -149,9 +155,19 @@ describe('reviewer sources', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
   });
 
+  it('in-cluster only ever talks to its own cluster: another host is refused at write', async () => {
+    const identityId = await createIdentity(w);
+    const res = await request(w.t.url)
+      .post(`/api/v1/auth/kubernetes-auth/identities/${identityId}`)
+      .set(auth(w.admin.token))
+      .send({ kubernetesHost: 'https://attacker.example:6443', tokenReviewerSource: 'in-cluster', allowedNamespaces: 'shop' });
+    const body = expectError(res, 422, 'ValidationError');
+    expect(body.details).toEqual([{ field: 'kubernetesHost', message: expect.stringContaining('its own cluster') }]);
+  });
+
   it('in-cluster without the mounted files → 502 with an actionable message', async () => {
     rmSync(join(dir, 'token'), { force: true });
-    const id = await identityWithConfig(w, { tokenReviewerJwt: undefined, tokenReviewerSource: 'in-cluster' });
+    const id = await identityWithConfig(w, { kubernetesHost: '', tokenReviewerJwt: undefined, tokenReviewerSource: 'in-cluster' });
     const res = expectError(await login(w, id, checkoutToken(w)), 502, 'TokenReviewerUnauthorized');
     expect(res.message).toContain('KUBERNETES_SA_TOKEN_PATH');
   });

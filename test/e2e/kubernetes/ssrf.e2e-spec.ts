@@ -31,7 +31,8 @@ describe('ALLOW_PRIVATE_KUBERNETES_HOSTS=false (SSRF)', () => {
     const path = `/api/v1/auth/kubernetes-auth/identities/${identityId}`;
     const created = await request(w.t.url).post(path).set(auth(w.admin.token)).send({ kubernetesHost: 'https://8.8.8.8:6443', tokenReviewerJwt: 'reviewer', allowedNamespaces: 'shop', allowedAudience: 'zerokey' });
     expect(created.status).toBe(201);
-    expectError(await request(w.t.url).patch(path).set(auth(w.admin.token)).send({ kubernetesHost: 'https://127.0.0.2' }), 422, 'ValidationError');
+    const refused = expectError(await request(w.t.url).patch(path).set(auth(w.admin.token)).send({ kubernetesHost: 'https://127.0.0.2', tokenReviewerJwt: 'reviewer' }), 422, 'ValidationError');
+    expect(refused.details).toEqual([{ field: 'kubernetesHost', message: expect.stringContaining('private address') }]);
     expect((await request(w.t.url).patch(path).set(auth(w.admin.token)).send({ allowedNames: 'checkout' })).status).toBe(200);
   });
 
