@@ -4,6 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, type Repository } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import type { Principal } from '../common/auth/principal';
+import { EntityStatements } from '../database/statements';
 import { AccessToken, type AuthMethod, type TokenSubject } from './access-token.entity';
 import { AuthMethodRegistry } from './auth-method-registry';
 import { type AccessTokenClaims, TokenCodec } from './token-codec';
@@ -48,14 +49,30 @@ export interface AccessTokenView {
 
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 
+/** Tokens seen alive, by id: only their fixed fields (owner, auth method, config) are read from here. */
+const LIVE_TOKEN_CACHE_SIZE = 10_000;
+
 /** Issues, renews, authenticates and revokes access tokens; one row per token, never the token. */
 @Injectable()
 export class AccessTokensService {
+  private readonly sql: EntityStatements<AccessToken>;
+  private readonly byIdSql: string;
+  private readonly countUseSql: string;
+  private readonly live = new Map<string, AccessToken>();
+
   constructor(
     @InjectRepository(AccessToken) private readonly repo: Repository<AccessToken>,
     private readonly codec: TokenCodec,
     private readonly registry: AuthMethodRegistry,
-  ) {}
+  ) {
+    this.sql = new EntityStatements(repo);
+    const c = (property: keyof AccessToken & string): string => this.sql.column(property);
+    this.byIdSql = `${c('id')} = ?`;
+    // DESIGN.md "Access tokens": the use is counted atomically, so exactly `limit` uses succeed.
+    this.countUseSql =
+      `UPDATE ${this.sql.table} SET ${c('numUses')} = ${c('numUses')} + 1, ${c('lastUsedAt')} = ? ` +
+      `WHERE ${c('id')} = ? AND ${c('revokedAt')} IS NULL AND (${c('numUsesLimit')} = 0 OR ${c('numUses')} < ${c('numUsesLimit')})`;
+  }
 
   async issue(input: IssueTokenInput): Promise<IssuedToken> {
     const id = randomUUID();
@@ -81,8 +98,9 @@ export class AccessTokensService {
       clientIp: input.clientIp,
       subject: input.subject,
     };
-    await this.repo.insert(row);
-    return this.sign(row, iat, exp);
+    // The signature is computed in the thread pool meanwhile; a failed insert discards it.
+    const [issued] = await Promise.all([this.sign(row, iat, exp), this.sql.insert(row)]);
+    return issued;
   }
 
   /** DESIGN.md "Access tokens": renewal checks in their documented order. */
@@ -101,22 +119,26 @@ export class AccessTokensService {
     return this.sign(row, iat, exp);
   }
 
-  /** The bearer check of every authenticated request; the use is counted last. */
+  /**
+   * The bearer check of every authenticated request; the use is counted last. A token already
+   * seen alive skips the read of its row: the UPDATE that counts the use also refuses a revoked
+   * row, and only then is the row read, to say why (revoked, or out of uses).
+   */
   async authenticate(token: string, clientIp: string): Promise<Principal> {
     const claims = await this.codec.verify(token);
-    const row = await this.loadUnrevoked(claims.jti);
-    await this.checkTrustedIp(row, clientIp);
-    const counted = await this.repo
-      .createQueryBuilder()
-      .update(AccessToken)
-      .set({ numUses: () => 'numUses + 1', lastUsedAt: new Date() })
-      .where('id = :id AND revokedAt IS NULL AND (numUsesLimit = 0 OR numUses < numUsesLimit)', { id: row.id })
-      .execute();
-    if (!counted.affected) {
-      // Revoked between the read and the update, or out of uses: say which.
+    const known = this.live.get(claims.jti);
+    const row = known ?? (await this.loadUnrevoked(claims.jti));
+    if (!(await this.ipTrusted(row, clientIp))) {
+      // Revocation is reported before the IP, as when the row has just been read.
+      if (known) await this.loadUnrevoked(row.id);
+      throw ipNotTrusted(clientIp);
+    }
+    const counted = await this.sql.execute(this.countUseSql, [this.sql.param('lastUsedAt', new Date()), row.id]);
+    if (!counted) {
       await this.loadUnrevoked(row.id);
       throw usesExhausted();
     }
+    if (!known) this.remember(row);
     if (row.userId) return { kind: 'user', userId: row.userId, tokenId: row.id, authMethod: 'session' };
     return { kind: 'identity', identityId: row.identityId!, orgId: row.orgId!, tokenId: row.id, authMethod: row.authMethod };
   }
@@ -135,7 +157,8 @@ export class AccessTokensService {
   }
 
   async findById(id: string): Promise<AccessToken | null> {
-    return this.repo.findOneBy({ id });
+    const [row] = await this.sql.select(this.byIdSql, [id]);
+    return row ?? null;
   }
 
   async find(identityId: string, tokenId: string): Promise<AccessTokenView> {
@@ -167,17 +190,28 @@ export class AccessTokensService {
   }
 
   private async loadUnrevoked(id: string): Promise<AccessToken> {
-    const row = await this.repo.findOneBy({ id });
+    const row = await this.findById(id);
     // A row purged by housekeeping belongs to a token that can no longer be valid.
-    if (!row || row.revokedAt) throw new DomainError('AccessTokenRevoked', 'the access token has been revoked: log in again');
+    if (!row || row.revokedAt) {
+      this.live.delete(id);
+      throw new DomainError('AccessTokenRevoked', 'the access token has been revoked: log in again');
+    }
     return row;
   }
 
-  private async checkTrustedIp(row: AccessToken, clientIp: string): Promise<void> {
+  private remember(row: AccessToken): void {
+    this.live.set(row.id, row);
+    if (this.live.size > LIVE_TOKEN_CACHE_SIZE) this.live.delete(this.live.keys().next().value as string);
+  }
+
+  /** Against the auth method's *current* trusted IPs (read on every call). */
+  private async ipTrusted(row: AccessToken, clientIp: string): Promise<boolean> {
     const matcher = await this.registry.get(row.authMethod)?.trustedIps(row);
-    if (matcher && !matcher.contains(clientIp)) {
-      throw new DomainError('IpNotTrusted', `client IP ${clientIp} is not in the trusted IPs of this identity`);
-    }
+    return !matcher || matcher.contains(clientIp);
+  }
+
+  private async checkTrustedIp(row: AccessToken, clientIp: string): Promise<void> {
+    if (!(await this.ipTrusted(row, clientIp))) throw ipNotTrusted(clientIp);
   }
 
   private async sign(row: AccessToken, iat: number, exp: number): Promise<IssuedToken> {
@@ -189,6 +223,10 @@ export class AccessTokensService {
     const accessToken = await this.codec.sign(claims);
     return { accessToken, expiresIn: exp - iat, accessTokenMaxTTL: row.maxTtl, tokenType: 'Bearer' };
   }
+}
+
+function ipNotTrusted(clientIp: string): DomainError {
+  return new DomainError('IpNotTrusted', `client IP ${clientIp} is not in the trusted IPs of this identity`);
 }
 
 function usesExhausted(): DomainError {

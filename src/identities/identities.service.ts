@@ -16,8 +16,13 @@ export const identityNotFound = (): DomainError => new DomainError('IdentityNotF
 const organizationNotFound = (): DomainError => new DomainError('OrganizationNotFound', 'organization not found');
 const nameTaken = (name: string): DomainError => new DomainError('IdentityNameTaken', `an identity named "${name}" already exists in this organization`);
 
+const LAST_LOGIN_PRECISION_MS = 1000;
+const RECORDED_LOGINS_KEPT = 10_000;
+
 @Injectable()
 export class IdentitiesService {
+  private readonly loginsRecorded = new Map<string, number>();
+
   constructor(
     @InjectRepository(Identity) private readonly repo: Repository<Identity>,
     private readonly access: OrgAccessService,
@@ -103,7 +108,16 @@ export class IdentitiesService {
     return identity ? this.toDto(identity) : null;
   }
 
+  /**
+   * `lastLoginAt` is kept to the second: a replica writes it at most once a second per identity,
+   * so a burst of logins (a rollout) does not queue on one hot row.
+   */
   async recordLogin(id: string, at: Date): Promise<void> {
+    const last = this.loginsRecorded.get(id);
+    if (last !== undefined && at.getTime() - last < LAST_LOGIN_PRECISION_MS && at.getTime() >= last) return;
+    this.loginsRecorded.delete(id);
+    this.loginsRecorded.set(id, at.getTime());
+    if (this.loginsRecorded.size > RECORDED_LOGINS_KEPT) this.loginsRecorded.delete(this.loginsRecorded.keys().next().value as string);
     await this.repo.update({ id }, { lastLoginAt: at });
   }
 

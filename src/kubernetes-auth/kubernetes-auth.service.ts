@@ -14,6 +14,7 @@ import { DomainError, validationError } from '../common/errors/domain-error';
 import { IpMatcher } from '../common/net/cidr';
 import { privateAddressesOf } from '../common/net/private-address';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EntityStatements } from '../database/statements';
 import { IdentitiesService } from '../identities/identities.service';
 import { IdentityHooks } from '../identities/identity-hooks';
 import type { KubernetesAuthDto, KubernetesAuthFieldsDto } from './dto/kubernetes-auth.dto';
@@ -22,12 +23,21 @@ import { type ConfigSettings, type ConfigWarning, resolveSettings } from './kube
 
 export const KUBERNETES_AUTH_METHOD = 'kubernetes';
 
+/** Configs kept for logins, by identity; each login still reads the row's version. */
+const LOGIN_CONFIG_CACHE_SIZE = 1000;
+
 const notConfigured = (): DomainError => new DomainError('KubernetesAuthNotConfigured', 'Kubernetes auth is not configured for this identity');
 
 /** Attach/read/patch/delete the Kubernetes auth config of an identity; owns its rules and secrets. */
 @Injectable()
 export class KubernetesAuthService implements OnModuleInit {
   private readonly ipMatchers = new Map<string, { version: number; matcher: IpMatcher }>();
+  private readonly loginConfigs = new Map<string, KubernetesAuthConfig>();
+  /** Decrypted reviewer JWTs, per config object: a new version is a new object. */
+  private readonly reviewerJwts = new WeakMap<KubernetesAuthConfig, string | null>();
+  private readonly sql: EntityStatements<KubernetesAuthConfig>;
+  private readonly versionSql: string;
+  private readonly trustedIpsSql: string;
 
   constructor(
     @InjectRepository(KubernetesAuthConfig) private readonly repo: Repository<KubernetesAuthConfig>,
@@ -38,7 +48,12 @@ export class KubernetesAuthService implements OnModuleInit {
     private readonly secretBox: SecretBox,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.sql = new EntityStatements(repo);
+    const c = (property: keyof KubernetesAuthConfig & string): string => this.sql.column(property);
+    this.versionSql = `SELECT ${c('id')}, ${c('version')} FROM ${this.sql.table} WHERE ${c('identityId')} = ?`;
+    this.trustedIpsSql = `SELECT ${c('version')}, ${c('accessTokenTrustedIps')} FROM ${this.sql.table} WHERE ${c('id')} = ?`;
+  }
 
   onModuleInit(): void {
     this.hooks.registerAuthMethod({
@@ -107,14 +122,33 @@ export class KubernetesAuthService implements OnModuleInit {
     return toDto(current);
   }
 
-  /** The config used by a login; unknown identity and no config answer alike. */
+  /**
+   * The config used by a login (read-only: it is shared); unknown identity and no config answer
+   * alike. Every call reads the row's id and version; the whole row only when they changed.
+   */
   async forLogin(identityId: string): Promise<KubernetesAuthConfig> {
-    return this.load(identityId);
+    const [current] = await this.sql.rows(this.versionSql, [identityId]);
+    const cached = this.loginConfigs.get(identityId);
+    if (!current) {
+      this.loginConfigs.delete(identityId);
+      throw notConfigured();
+    }
+    if (cached && cached.id === this.sql.value(current, 'id') && cached.version === this.sql.value(current, 'version')) return cached;
+    const config = await this.load(identityId);
+    this.loginConfigs.delete(identityId);
+    this.loginConfigs.set(identityId, config);
+    if (this.loginConfigs.size > LOGIN_CONFIG_CACHE_SIZE) this.loginConfigs.delete(this.loginConfigs.keys().next().value as string);
+    return config;
   }
 
-  /** The stored reviewer JWT, decrypted only for the TokenReview call. */
+  /** The stored reviewer JWT, decrypted once per config version, only for the TokenReview call. */
   reviewerJwt(config: KubernetesAuthConfig): string | null {
-    return config.tokenReviewerJwtEncrypted ? this.secretBox.decrypt(config.tokenReviewerJwtEncrypted, aad(config.id)) : null;
+    let jwt = this.reviewerJwts.get(config);
+    if (jwt === undefined) {
+      jwt = config.tokenReviewerJwtEncrypted ? this.secretBox.decrypt(config.tokenReviewerJwtEncrypted, aad(config.id)) : null;
+      this.reviewerJwts.set(config, jwt);
+    }
+    return jwt;
   }
 
   ipMatcher(config: KubernetesAuthConfig): IpMatcher {
@@ -125,11 +159,17 @@ export class KubernetesAuthService implements OnModuleInit {
     return matcher;
   }
 
+  /** The config's current trusted IPs: its version is read on every call, the list parsed when it changed. */
   private async trustedIpsOf(token: AccessToken): Promise<IpMatcher | null> {
-    if (!token.authConfigId) return null;
-    const config = await this.repo.findOne({ where: { id: token.authConfigId }, select: { id: true, version: true, accessTokenTrustedIps: true } });
+    const id = token.authConfigId;
+    if (!id) return null;
+    const [row] = await this.sql.rows(this.trustedIpsSql, [id]);
     // A deleted config revoked its tokens; an empty matcher refuses every address.
-    return config ? this.ipMatcher(config) : IpMatcher.fromStrings([]);
+    if (!row) return IpMatcher.fromStrings([]);
+    const version = this.sql.value(row, 'version') as number;
+    const cached = this.ipMatchers.get(id);
+    if (cached && cached.version === version) return cached.matcher;
+    return this.ipMatcher({ id, version, accessTokenTrustedIps: this.sql.value(row, 'accessTokenTrustedIps') } as KubernetesAuthConfig);
   }
 
   /**

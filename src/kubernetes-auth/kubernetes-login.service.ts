@@ -17,15 +17,22 @@ import { type ReviewedUser, TokenReviewService } from './token-review.service';
 /** What login steps 1-6 established; step 7 turns it into an access token. */
 export interface VerifiedLogin {
   config: KubernetesAuthConfig;
-  identity: Identity;
+  identity: LoginIdentity;
   subject: TokenSubject;
 }
+
+/** What a login needs of its identity; neither changes over the identity's life. */
+export type LoginIdentity = Pick<Identity, 'id' | 'orgId'>;
+
+const IDENTITY_CACHE_SIZE = 10_000;
 
 const SERVICE_ACCOUNT_USERNAME = /^system:serviceaccount:([^:]+):([^:]+)$/;
 
 /** The Kubernetes login, DESIGN.md "The Kubernetes login, step by step". */
 @Injectable()
 export class KubernetesLoginService {
+  private readonly loginIdentities = new Map<string, LoginIdentity>();
+
   constructor(
     private readonly configs: KubernetesAuthService,
     private readonly identities: IdentitiesService,
@@ -37,9 +44,10 @@ export class KubernetesLoginService {
 
   /** Steps 1-6. Every failure after the identity is known is audited with its error code. */
   async verify(body: KubernetesLoginDto, client: ClientInfo): Promise<VerifiedLogin> {
-    const identity = await this.identities.findById(body.identityId);
-    if (!identity) throw new DomainError('KubernetesAuthNotConfigured', 'Kubernetes auth is not configured for this identity');
-    const config = await this.configs.forLogin(identity.id);
+    // The config first: deleting an identity deletes its config in the same transaction, so a
+    // config found means a live identity, and the identity's fixed id and organization can be kept.
+    const config = await this.configs.forLogin(body.identityId);
+    const identity = await this.identityOf(body.identityId);
     let claimed: ClaimedServiceAccount | undefined;
     try {
       if (!this.configs.ipMatcher(config).contains(client.ip)) {
@@ -74,6 +82,17 @@ export class KubernetesLoginService {
       this.audit.record({ event: 'kubernetes-auth.login', outcome: 'success', orgId: identity.orgId, identityId: identity.id, actor: { kind: 'anonymous' }, client, metadata: { namespace: subject.namespace, serviceAccountName: subject.serviceAccountName, ...(subject.podName ? { podName: subject.podName } : {}) } }),
     ]);
     return issued;
+  }
+
+  private async identityOf(id: string): Promise<LoginIdentity> {
+    const known = this.loginIdentities.get(id);
+    if (known) return known;
+    const identity = await this.identities.findById(id);
+    if (!identity) throw new DomainError('KubernetesAuthNotConfigured', 'Kubernetes auth is not configured for this identity');
+    const kept = { id: identity.id, orgId: identity.orgId };
+    this.loginIdentities.set(id, kept);
+    if (this.loginIdentities.size > IDENTITY_CACHE_SIZE) this.loginIdentities.delete(this.loginIdentities.keys().next().value as string);
+    return kept;
   }
 
   /** Step 3: refuse obviously bad tokens locally, so they never reach the cluster. */
@@ -122,7 +141,7 @@ export class KubernetesLoginService {
     return stored;
   }
 
-  private recordAttempt(identity: Identity, client: ClientInfo, error: DomainError, claimed: ClaimedServiceAccount | undefined): Promise<void> {
+  private recordAttempt(identity: LoginIdentity, client: ClientInfo, error: DomainError, claimed: ClaimedServiceAccount | undefined): Promise<void> {
     const metadata: Record<string, string> = claimed ? { namespace: claimed.namespace, serviceAccountName: claimed.name } : {};
     metadata.reason = error.message.slice(0, 500);
     return this.audit.record({ event: 'kubernetes-auth.login', outcome: 'failure', errorCode: error.code, orgId: identity.orgId, identityId: identity.id, actor: { kind: 'anonymous' }, client, metadata });
