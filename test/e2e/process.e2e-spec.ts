@@ -1,17 +1,16 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
+import { ensureBuilt, MAIN_JS as MAIN, ROOT } from '../support/build';
 import { freePort } from '../support/ports';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth } from '../support/api-client';
 import { createMysqlDatabase } from '../support/test-app';
 
-const ROOT = resolve(__dirname, '../..');
-const MAIN = join(ROOT, 'dist/src/main.js');
 
 interface Service {
   child: ChildProcess;
@@ -88,9 +87,9 @@ function jsonLines(text: string): Record<string, unknown>[] {
     });
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   // Builds dist/ when it is missing or older than the sources.
-  execFileSync(process.execPath, [join(ROOT, 'scripts/ensure-built.js')], { cwd: ROOT, stdio: 'pipe' });
+  await ensureBuilt();
   expect(existsSync(MAIN)).toBe(true);
 }, 180_000);
 

@@ -1,10 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import request from 'supertest';
+import { ensureBuilt, MAIN_JS as MAIN, ROOT } from '../../support/build';
+import { freePort } from '../../support/ports';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesSimulator } from '../../support/kubernetes-simulator';
@@ -18,8 +19,6 @@ import { KubernetesSimulator } from '../../support/kubernetes-simulator';
  * uses SQLite, whose bytes can be read directly.
  */
 
-const ROOT = resolve(__dirname, '../../..');
-const MAIN = join(ROOT, 'dist/src/main.js');
 const tag = randomBytes(4).toString('hex');
 const secret = (name: string): string => `zk-${name}-SECRET-${tag}-${randomBytes(6).toString('hex')}`;
 
@@ -56,17 +55,6 @@ const answers: Answer[] = [];
 /** JWTs seen during the scenario (workload JWTs and access tokens), by label. */
 const jwts = new Map<string, string>();
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
 
 /** Sends a request and keeps its answer (status line, headers and body) for the leak scan. */
 async function call(label: string, test: request.Test, allowed: string[] = []): Promise<request.Response> {
@@ -80,7 +68,7 @@ function expectStatus(res: request.Response, status: number, label: string): voi
 }
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(ROOT, 'scripts/ensure-built.js')], { cwd: ROOT, stdio: 'pipe' });
+  await ensureBuilt();
   expect(existsSync(MAIN)).toBe(true);
   sim = await KubernetesSimulator.start();
   for (const token of [S.reviewer, S.reviewer2]) sim.addStaticToken(token, { username: 'system:serviceaccount:auth:static' });

@@ -1,12 +1,14 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import request from 'supertest';
+import { ensureBuilt, MAIN_JS as MAIN, ROOT } from '../../support/build';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, expectError, PASSWORD } from '../../support/api-client';
-import { freePort, PrivateMariaDb } from '../../support/private-mariadb';
+import { freePort } from '../../support/ports';
+import { PrivateMariaDb } from '../../support/private-mariadb';
 
 /**
  * DESIGN.md error codes / issue 6 "Database outage": with the database gone, readiness and every
@@ -16,8 +18,6 @@ import { freePort, PrivateMariaDb } from '../../support/private-mariadb';
  * real process from dist/, exactly as deployed.
  */
 
-const ROOT = resolve(__dirname, '../../..');
-const MAIN = join(ROOT, 'dist/src/main.js');
 /** A generous upper bound that only detects hangs; not a performance assertion. */
 const BOUND_MS = 5000;
 const RECOVERY_MS = 20_000;
@@ -72,31 +72,6 @@ async function timed(req: request.Test): Promise<{ res: request.Response; ms: nu
   return { res, ms: Date.now() - started };
 }
 
-/**
- * `node scripts/ensure-built.js`, one spec at a time: two tsc runs writing dist/ at once would
- * build twice and could let one spec start a half-written main.js.
- */
-async function ensureBuilt(): Promise<void> {
-  const lock = join(tmpdir(), 'zerokey-ensure-built.lock');
-  const deadline = Date.now() + 90_000;
-  let owned = false;
-  while (!owned && Date.now() < deadline) {
-    try {
-      mkdirSync(lock);
-      owned = true;
-    } catch {
-      // A lock left behind by a killed run is stale after two minutes.
-      const held = statSync(lock, { throwIfNoEntry: false });
-      if (held && Date.now() - held.mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
-      else await new Promise((done) => setTimeout(done, 250));
-    }
-  }
-  try {
-    execFileSync(process.execPath, [join(ROOT, 'scripts/ensure-built.js')], { cwd: ROOT, stdio: 'pipe' });
-  } finally {
-    if (owned) rmSync(lock, { recursive: true, force: true });
-  }
-}
 
 beforeAll(async () => {
   await ensureBuilt();
