@@ -190,9 +190,11 @@ describe('Trusted IPs with TRUST_PROXY=true (X-Forwarded-For names the client)',
   });
 
   it('answers revoked and expired tokens with 401, never 403, even from an untrusted address', async () => {
-    const identityId = await identityWithConfig(w, { accessTokenTrustedIps: [{ ipAddress: '10.0.0.0/8' }], accessTokenTTL: 1, accessTokenMaxTTL: 60 });
-    const revoked = await h.loginOk(identityId, xff('10.1.2.3'));
-    const expiring = await h.loginOk(identityId, xff('10.1.2.3'));
+    // The revoked token lives long enough that "revoked" is never confused with "expired".
+    const longLived = await identityWithConfig(w, { accessTokenTrustedIps: [{ ipAddress: '10.0.0.0/8' }], accessTokenTTL: 60, accessTokenMaxTTL: 60 });
+    const shortLived = await identityWithConfig(w, { accessTokenTrustedIps: [{ ipAddress: '10.0.0.0/8' }], accessTokenTTL: 1, accessTokenMaxTTL: 60 });
+    const revoked = await h.loginOk(longLived, xff('10.1.2.3'));
+    const expiring = await h.loginOk(shortLived, xff('10.1.2.3'));
 
     const res = await h.revoke(revoked, xff('10.1.2.3'));
     expect(res.status, JSON.stringify(res.body)).toBe(200);
