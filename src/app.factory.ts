@@ -4,9 +4,9 @@ import type { Socket } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { securityHeaders } from './common/http/security-headers';
 import type { AppConfig } from './config/app-config';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -80,8 +80,11 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     logger: false,
   });
   const fastify = adapter.getInstance();
-  fastify.addHook('onRequest', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
+  // Helmet's headers (computed once) and the request id, on every answer including errors and 404s.
+  const security = securityHeaders();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(security).header('x-request-id', request.id);
+    done();
   });
   // On shutdown, answers still in flight close their connection: an idle keep-alive socket would
   // otherwise hold the closing server (and the exit) until the client drops it.
@@ -89,19 +92,15 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   fastify.addHook('preClose', async () => {
     closing = true;
   });
-  fastify.addHook('onSend', async (_request, reply) => {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');
+    done(null, payload);
   });
   // bodyParser false: only Fastify's own JSON parser (and text/plain, removed below) remain, so a
   // form-encoded or other body is 415 instead of being parsed into something surprising.
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });
   fastify.removeContentTypeParser('text/plain');
   app.useLogger(app.get(Logger));
-  await app.register(helmet as never, {
-    // Swagger UI (/api/docs) loads its own scripts and inline styles; everything else is JSON.
-    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] } },
-    crossOriginResourcePolicy: { policy: 'same-site' },
-  });
   if (config.corsOrigins.length) {
     app.enableCors({ origin: config.corsOrigins, methods: ['GET', 'POST', 'PATCH', 'DELETE'], allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'], exposedHeaders: ['X-Request-Id', 'Retry-After'], maxAge: 600 });
   }

@@ -58,6 +58,8 @@ export class AccessTokensService {
   private readonly sql: EntityStatements<AccessToken>;
   private readonly byIdSql: string;
   private readonly countUseSql: string;
+  private readonly usageSql: string;
+  private readonly authConfigColumn: string;
   private readonly live = new Map<string, AccessToken>();
 
   constructor(
@@ -68,6 +70,8 @@ export class AccessTokensService {
     this.sql = new EntityStatements(repo);
     const c = (property: keyof AccessToken & string): string => this.sql.column(property);
     this.byIdSql = `${c('id')} = ?`;
+    this.authConfigColumn = `${this.sql.table}.${c('authConfigId')}`;
+    this.usageSql = `SELECT ${c('authMethod')}, ${c('expiresAt')}, ${c('numUses')}, ${c('numUsesLimit')} FROM ${this.sql.table} WHERE ${this.byIdSql}`;
     // DESIGN.md "Access tokens": the use is counted atomically, so exactly `limit` uses succeed.
     this.countUseSql =
       `UPDATE ${this.sql.table} SET ${c('numUses')} = ${c('numUses')} + 1, ${c('lastUsedAt')} = ? ` +
@@ -127,6 +131,7 @@ export class AccessTokensService {
   async authenticate(token: string, clientIp: string): Promise<Principal> {
     const claims = await this.codec.verify(token);
     const known = this.live.get(claims.jti);
+    if (known && (await this.countKnownUse(known, clientIp))) return principalOf(known);
     const row = known ?? (await this.loadUnrevoked(claims.jti));
     if (!(await this.ipTrusted(row, clientIp))) {
       // Revocation is reported before the IP, as when the row has just been read.
@@ -139,8 +144,20 @@ export class AccessTokensService {
       throw usesExhausted();
     }
     if (!known) this.remember(row);
-    if (row.userId) return { kind: 'user', userId: row.userId, tokenId: row.id, authMethod: 'session' };
-    return { kind: 'identity', identityId: row.identityId!, orgId: row.orgId!, tokenId: row.id, authMethod: row.authMethod };
+    return principalOf(row);
+  }
+
+  /**
+   * The common case in one statement: a token seen alive, a client IP inside the trusted IPs last
+   * read for it, and the use counted only if those are still current (and the token unrevoked,
+   * with uses left). False when anything is off; authenticate() then reads and says what.
+   */
+  private async countKnownUse(row: AccessToken, clientIp: string): Promise<boolean> {
+    const policy = this.registry.get(row.authMethod);
+    if (!policy) return (await this.sql.execute(this.countUseSql, [this.sql.param('lastUsedAt', new Date()), row.id])) === 1;
+    const last = policy.lastTrustedIps(row, this.authConfigColumn);
+    if (!last || (last.matcher && !last.matcher.contains(clientIp))) return false;
+    return (await this.sql.execute(`${this.countUseSql} AND ${last.condition}`, [this.sql.param('lastUsedAt', new Date()), row.id, ...last.params])) === 1;
   }
 
   /** Public revocation by token: needs a valid signature, accepts an expired token. */
@@ -154,6 +171,14 @@ export class AccessTokensService {
 
   async revoke(id: string): Promise<void> {
     await this.repo.update({ id, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+
+  /** What `token/self` shows of a token: one narrow read, after the guard counted the use. */
+  async usage(id: string): Promise<Pick<AccessToken, 'authMethod' | 'expiresAt' | 'numUses' | 'numUsesLimit'> | null> {
+    const [raw] = await this.sql.rows(this.usageSql, [id]);
+    if (!raw) return null;
+    const value = <K extends keyof AccessToken & string>(property: K): AccessToken[K] => this.sql.value(raw, property) as AccessToken[K];
+    return { authMethod: value('authMethod'), expiresAt: value('expiresAt'), numUses: value('numUses'), numUsesLimit: value('numUsesLimit') };
   }
 
   async findById(id: string): Promise<AccessToken | null> {
@@ -223,6 +248,11 @@ export class AccessTokensService {
     const accessToken = await this.codec.sign(claims);
     return { accessToken, expiresIn: exp - iat, accessTokenMaxTTL: row.maxTtl, tokenType: 'Bearer' };
   }
+}
+
+function principalOf(row: AccessToken): Principal {
+  if (row.userId) return { kind: 'user', userId: row.userId, tokenId: row.id, authMethod: 'session' };
+  return { kind: 'identity', identityId: row.identityId!, orgId: row.orgId!, tokenId: row.id, authMethod: row.authMethod };
 }
 
 function ipNotTrusted(clientIp: string): DomainError {

@@ -4,6 +4,7 @@ import type { Repository } from 'typeorm';
 import type { ClientInfo } from '../common/auth/decorators';
 import type { Principal } from '../common/auth/principal';
 import type { ErrorCode } from '../common/errors/error-codes';
+import { EntityStatements } from '../database/statements';
 import { type ActorType, AuditLog, type AuditOutcome } from './audit-log.entity';
 
 export interface AuditEntry {
@@ -22,13 +23,16 @@ export interface AuditEntry {
 @Injectable()
 export class AuditService {
   private readonly logger = new Logger(AuditService.name);
+  private readonly sql: EntityStatements<AuditLog>;
 
-  constructor(@InjectRepository(AuditLog) private readonly repo: Repository<AuditLog>) {}
+  constructor(@InjectRepository(AuditLog) repo: Repository<AuditLog>) {
+    this.sql = new EntityStatements(repo);
+  }
 
   async record(entry: AuditEntry): Promise<void> {
     const { actorType, actorId } = actorOf(entry.actor);
     try {
-      await this.repo.insert({
+      await this.sql.insert({
         orgId: entry.orgId,
         actorType,
         actorId,

@@ -8,12 +8,25 @@ import type { DataSource, QueryRunner } from 'typeorm';
  * transaction run at a time and holds every other query until it ends; the transaction's own
  * queries are recognised through AsyncLocalStorage.
  */
+/** Per data source: null when a query may run now, else a promise of the open transaction's end. */
+const gates = new WeakMap<DataSource, () => Promise<void> | null>();
+
+/**
+ * Resolves when `dataSource` may run a query outside TypeORM (straight on its connection) without
+ * joining someone else's transaction; at once when none is open or the caller is inside it.
+ */
+export async function sqliteTurn(dataSource: DataSource): Promise<void> {
+  const gate = gates.get(dataSource);
+  if (!gate) return;
+  for (let wait = gate(); wait; wait = gate()) await wait;
+}
+
 export function serializeSqliteAccess(dataSource: DataSource): void {
   if (dataSource.options.type !== 'better-sqlite3') return;
   const context = new AsyncLocalStorage<symbol>();
   let owner: symbol | null = null;
   let ended: Promise<void> = Promise.resolve();
-
+  gates.set(dataSource, () => (owner === null || context.getStore() === owner ? null : ended));
 
   const runner = dataSource.driver.createQueryRunner('master') as QueryRunner;
   const query = runner.query.bind(runner) as (...args: unknown[]) => Promise<unknown>;

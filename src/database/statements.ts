@@ -1,24 +1,112 @@
+import { type DataSource, type ObjectLiteral, QueryFailedError, type Repository } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
-import type { ObjectLiteral, Repository } from 'typeorm';
+import { sqliteTurn } from './sqlite-serializer';
+
+type Row = Record<string, unknown>;
+
+/** Hand-written SQL straight on the driver, bypassing TypeORM's per-query machinery. */
+interface DirectSql {
+  rows(sql: string, params: unknown[]): Promise<Row[]>;
+  /** An INSERT, UPDATE or DELETE; resolves with the number of rows it matched. */
+  execute(sql: string, params: unknown[]): Promise<number>;
+}
+
+const STATEMENTS_KEPT = 256;
+
+interface SqliteStatement {
+  reader: boolean;
+  all(...params: unknown[]): Row[];
+  run(...params: unknown[]): { changes: number };
+}
+
+/**
+ * better-sqlite3: statements prepared once and kept; each waits its turn behind an open TypeORM
+ * transaction (see sqlite-serializer.ts), then runs synchronously like TypeORM's own runner does.
+ */
+function sqliteDirect(dataSource: DataSource): DirectSql {
+  const statements = new Map<string, SqliteStatement>();
+  const statement = (sql: string): SqliteStatement => {
+    let prepared = statements.get(sql);
+    if (!prepared) {
+      const db = (dataSource.driver as unknown as { databaseConnection: { prepare(sql: string): SqliteStatement } }).databaseConnection;
+      prepared = db.prepare(sql);
+      statements.set(sql, prepared);
+      if (statements.size > STATEMENTS_KEPT) statements.delete(statements.keys().next().value as string);
+    }
+    return prepared;
+  };
+  return {
+    async rows(sql, params) {
+      await sqliteTurn(dataSource);
+      return failed(sql, () => statement(sql).all(...params));
+    },
+    async execute(sql, params) {
+      await sqliteTurn(dataSource);
+      return failed(sql, () => statement(sql).run(...params).changes);
+    },
+  };
+}
+
+type MysqlCallback = (error: Error | null, result: unknown) => void;
+
+/** mysql2: the pool TypeORM opened, queried directly (the text protocol, as TypeORM queries it). */
+function mysqlDirect(dataSource: DataSource): DirectSql {
+  const query = (sql: string, params: unknown[]): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const pool = (dataSource.driver as unknown as { pool?: { query(sql: string, params: unknown[], done: MysqlCallback): void } }).pool;
+      if (!pool) return reject(new QueryFailedError(sql, [], Object.assign(new Error('the connection pool is closed'), { code: 'POOL_CLOSED' })));
+      pool.query(sql, params, (error, result) => (error ? reject(new QueryFailedError(sql, [], error)) : resolve(result)));
+    });
+  return {
+    rows: async (sql, params) => (await query(sql, params)) as Row[],
+    execute: async (sql, params) => ((await query(sql, params)) as { affectedRows?: number }).affectedRows ?? 0,
+  };
+}
+
+/** Wraps a driver error as TypeORM does, without the parameters (they may be identifiers worth keeping out of logs). */
+function failed<T>(sql: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    throw new QueryFailedError(sql, [], error as Error);
+  }
+}
+
+const directByDataSource = new WeakMap<DataSource, DirectSql>();
+
+function directSql(dataSource: DataSource): DirectSql {
+  let direct = directByDataSource.get(dataSource);
+  if (!direct) {
+    direct = dataSource.options.type === 'better-sqlite3' ? sqliteDirect(dataSource) : mysqlDirect(dataSource);
+    directByDataSource.set(dataSource, direct);
+  }
+  return direct;
+}
 
 /**
  * Plain SQL for the hot paths (the Kubernetes login and the bearer check of every request), on
  * SQLite and MySQL alike. TypeORM's find and query builders rebuild their SQL on every call, and
- * its insert re-selects every column that has a default; these statements are written once, and
- * values go through the driver's own conversions (dates, JSON, booleans), exactly as TypeORM does.
+ * its insert re-selects every column that has a default; these statements are written once, run
+ * straight on the driver (outside any transaction), and values go through the driver's own
+ * conversions (dates, JSON, booleans), exactly as TypeORM does.
  */
 export class EntityStatements<T extends ObjectLiteral> {
   readonly table: string;
   private readonly columns: ColumnMetadata[];
+  private readonly inserted: ColumnMetadata[];
   private readonly insertSql: string;
   private readonly selectList: string;
+  private readonly direct: DirectSql;
 
   constructor(private readonly repo: Repository<T>) {
     const { metadata } = repo;
+    this.direct = directSql(repo.manager.connection);
     this.table = this.escape(metadata.tableName);
     this.columns = metadata.columns;
-    const names = this.columns.map((c) => this.escape(c.databaseName));
-    this.selectList = names.join(', ');
+    this.selectList = this.columns.map((c) => this.escape(c.databaseName)).join(', ');
+    // An auto-increment key is left to the database.
+    this.inserted = this.columns.filter((c) => c.generationStrategy !== 'increment');
+    const names = this.inserted.map((c) => this.escape(c.databaseName));
     this.insertSql = `INSERT INTO ${this.table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`;
   }
 
@@ -33,41 +121,49 @@ export class EntityStatements<T extends ObjectLiteral> {
   }
 
   /** `property`'s value in a raw row of rows(), as the entity holds it. */
-  value(raw: Record<string, unknown>, property: keyof T & string): unknown {
+  value(raw: Row, property: keyof T & string): unknown {
     const column = this.columnOf(property);
     return this.repo.manager.connection.driver.prepareHydratedValue(raw[column.databaseName], column);
   }
 
-  /** One INSERT of a whole row (no re-select: every value is known). */
-  async insert(row: T): Promise<void> {
+  /** One INSERT of a whole row (no re-select: every value is known; an auto-increment key is not read back). */
+  async insert(row: T | Omit<T, 'id'>): Promise<void> {
     const { driver } = this.repo.manager.connection;
-    await this.repo.manager.query(this.insertSql, this.columns.map((c) => driver.preparePersistentValue(c.getEntityValue(row), c)));
+    await this.direct.execute(this.insertSql, this.inserted.map((c) => driver.preparePersistentValue(c.getEntityValue(row), c)));
   }
 
   /** Whole rows matching `where` (SQL with `?` placeholders), hydrated as TypeORM's find does. */
   async select(where: string, params: unknown[]): Promise<T[]> {
-    const raws = (await this.repo.manager.query(`SELECT ${this.selectList} FROM ${this.table} WHERE ${where}`, params)) as Record<string, unknown>[];
+    const raws = await this.direct.rows(`SELECT ${this.selectList} FROM ${this.table} WHERE ${where}`, params);
+    return raws.map((raw) => this.hydrate(raw));
+  }
+
+  /** The entity of a raw row that holds every column (see columnList()), as TypeORM's find builds it. */
+  hydrate(raw: Row): T {
     const { driver } = this.repo.manager.connection;
-    return raws.map((raw) => {
-      const row = this.repo.metadata.create() as T;
-      for (const column of this.columns) (row as ObjectLiteral)[column.propertyName] = driver.prepareHydratedValue(raw[column.databaseName], column);
-      return row;
-    });
+    const row = this.repo.metadata.create() as T;
+    for (const column of this.columns) (row as ObjectLiteral)[column.propertyName] = driver.prepareHydratedValue(raw[column.databaseName], column);
+    return row;
+  }
+
+  /** Every column, escaped and comma-separated, for a hand-written SELECT whose rows go to hydrate(). */
+  columnList(): string {
+    return this.selectList;
+  }
+
+  /** An identifier (table, column or alias) escaped for this database. */
+  escape(name: string): string {
+    return this.repo.manager.connection.driver.escape(name);
   }
 
   /** Raw rows of a hand-written SELECT (column values as the driver returns them). */
-  async rows(sql: string, params: unknown[]): Promise<Record<string, unknown>[]> {
-    return (await this.repo.manager.query(sql, params)) as Record<string, unknown>[];
+  rows(sql: string, params: unknown[]): Promise<Row[]> {
+    return this.direct.rows(sql, params);
   }
 
-  /** A hand-written UPDATE or DELETE; resolves with the number of rows it changed. */
-  async execute(sql: string, params: unknown[]): Promise<number> {
-    const runner = this.repo.manager.connection.createQueryRunner();
-    try {
-      return (await runner.query(sql, params, true)).affected ?? 0;
-    } finally {
-      await runner.release();
-    }
+  /** A hand-written UPDATE or DELETE; resolves with the number of rows it matched. */
+  execute(sql: string, params: unknown[]): Promise<number> {
+    return this.direct.execute(sql, params);
   }
 
   private columnOf(property: string): ColumnMetadata {
@@ -76,7 +172,4 @@ export class EntityStatements<T extends ObjectLiteral> {
     return column;
   }
 
-  private escape(name: string): string {
-    return this.repo.manager.connection.driver.escape(name);
-  }
 }

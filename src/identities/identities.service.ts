@@ -7,6 +7,7 @@ import type { ClientInfo } from '../common/auth/decorators';
 import type { OrgRoleNeeded, Principal } from '../common/auth/principal';
 import { isUniqueViolation } from '../common/errors/database-errors';
 import { DomainError } from '../common/errors/domain-error';
+import { EntityStatements } from '../database/statements';
 import { OrgAccessService } from '../organizations/org-access.service';
 import type { CreateIdentityDto, IdentityDto, ListIdentitiesQueryDto, UpdateIdentityDto } from './dto/identity.dto';
 import { IdentityHooks } from './identity-hooks';
@@ -22,13 +23,19 @@ const RECORDED_LOGINS_KEPT = 10_000;
 @Injectable()
 export class IdentitiesService {
   private readonly loginsRecorded = new Map<string, number>();
+  private readonly sql: EntityStatements<Identity>;
+  private readonly byIdSql: string;
+  private methodColumns?: { columns: string; names: string[] };
 
   constructor(
     @InjectRepository(Identity) private readonly repo: Repository<Identity>,
     private readonly access: OrgAccessService,
     private readonly hooks: IdentityHooks,
     private readonly audit: AuditService,
-  ) {}
+  ) {
+    this.sql = new EntityStatements(repo);
+    this.byIdSql = `${this.sql.column('id')} = ?`;
+  }
 
   async create(principal: Principal, dto: CreateIdentityDto, client: ClientInfo): Promise<IdentityDto> {
     await this.access.assertRole(principal, dto.organizationId, 'admin', organizationNotFound);
@@ -84,7 +91,7 @@ export class IdentitiesService {
     const order = (query.order ?? 'asc').toUpperCase() as 'ASC' | 'DESC';
     qb.orderBy(query.sort === 'name' ? 'i.name' : 'i.createdAt', order).addOrderBy('i.id', 'ASC').skip(query.offset).take(query.limit);
     const [rows, totalCount] = await qb.getManyAndCount();
-    const methods = await this.hooks.authMethodsOf(rows.map((r) => r.id));
+    const methods = await this.authMethodsOf(rows.map((r) => r.id));
     return { identities: rows.map((row) => toIdentityDto(row, methods.get(row.id) ?? [])), totalCount };
   }
 
@@ -93,19 +100,22 @@ export class IdentitiesService {
    * is IdentityNotFound. Other modules (auth methods, tokens) authorize through this.
    */
   async authorize(principal: Principal, id: string, needed: OrgRoleNeeded): Promise<Identity> {
-    const identity = await this.repo.findOneBy({ id });
+    const identity = await this.findById(id);
     if (!identity) throw identityNotFound();
     await this.access.assertRole(principal, identity.orgId, needed, identityNotFound);
     return identity;
   }
 
   async findById(id: string): Promise<Identity | null> {
-    return this.repo.findOneBy({ id });
+    const [identity] = await this.sql.select(this.byIdSql, [id]);
+    return identity ?? null;
   }
 
+  /** The identity as the API shows it, auth methods included, in one statement. */
   async view(id: string): Promise<IdentityDto | null> {
-    const identity = await this.repo.findOneBy({ id });
-    return identity ? this.toDto(identity) : null;
+    const { columns, names } = this.authMethodColumns();
+    const [raw] = await this.sql.rows(`SELECT ${this.sql.columnList()}${columns} FROM ${this.sql.table} WHERE ${this.byIdSql}`, [id]);
+    return raw ? toIdentityDto(this.sql.hydrate(raw), attachedMethods(raw, names)) : null;
   }
 
   /**
@@ -127,8 +137,32 @@ export class IdentitiesService {
   }
 
   private async toDto(identity: Identity): Promise<IdentityDto> {
-    const methods = await this.hooks.authMethodsOf([identity.id]);
+    const methods = await this.authMethodsOf([identity.id]);
     return toIdentityDto(identity, methods.get(identity.id) ?? []);
+  }
+
+  /** The names of the auth methods attached to each identity. */
+  private async authMethodsOf(ids: string[]): Promise<Map<string, string[]>> {
+    const result = new Map<string, string[]>(ids.map((id) => [id, []]));
+    const { columns, names } = this.authMethodColumns();
+    if (ids.length === 0 || names.length === 0) return result;
+    const id = this.sql.column('id');
+    const raws = await this.sql.rows(`SELECT ${id}${columns} FROM ${this.sql.table} WHERE ${id} IN (${ids.map(() => '?').join(', ')})`, ids);
+    for (const raw of raws) result.set(this.sql.value(raw, 'id') as string, attachedMethods(raw, names));
+    return result;
+  }
+
+  /**
+   * One selected column per registered auth method (`, CASE … AS "authMethod0"`), 1 when it is
+   * attached; built on first use, after every module has registered its methods.
+   */
+  private authMethodColumns(): { columns: string; names: string[] } {
+    if (!this.methodColumns) {
+      const identityId = `${this.sql.table}.${this.sql.column('id')}`;
+      const columns = this.hooks.authMethods.map((method, i) => `, CASE WHEN ${method.attachedSql(identityId)} THEN 1 ELSE 0 END AS ${this.sql.escape(`authMethod${i}`)}`);
+      this.methodColumns = { columns: columns.join(''), names: this.hooks.authMethods.map((method) => method.name) };
+    }
+    return this.methodColumns;
   }
 }
 
@@ -144,6 +178,10 @@ export function toIdentityDto(identity: Identity, authMethods: string[]): Identi
     createdAt: identity.createdAt,
     updatedAt: identity.updatedAt,
   };
+}
+
+function attachedMethods(raw: Record<string, unknown>, names: string[]): string[] {
+  return names.filter((_name, i) => Number(raw[`authMethod${i}`]) === 1);
 }
 
 function escapeLike(value: string): string {

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-/** What an auth method tells the identities module: which identities it is attached to. */
+/** What an auth method tells the identities module: how to see that it is attached to an identity. */
 export interface IdentityAuthMethod {
   name: string;
-  attachedTo(identityIds: string[]): Promise<Set<string>>;
+  /** An SQL condition, true when the method is attached to the identity whose id is the column `identityId`. */
+  attachedSql(identityId: string): string;
 }
 
 export type IdentityDeleteHook = (manager: EntityManager, identityId: string) => Promise<void>;
@@ -24,14 +25,5 @@ export class IdentityHooks {
 
   registerDeleteHook(hook: IdentityDeleteHook): void {
     this.onDelete.push(hook);
-  }
-
-  async authMethodsOf(identityIds: string[]): Promise<Map<string, string[]>> {
-    const result = new Map<string, string[]>(identityIds.map((id) => [id, []]));
-    if (identityIds.length === 0) return result;
-    for (const method of this.authMethods) {
-      for (const id of await method.attachedTo(identityIds)) result.get(id)?.push(method.name);
-    }
-    return result;
   }
 }

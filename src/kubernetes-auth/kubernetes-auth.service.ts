@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, type Repository } from 'typeorm';
+import { type Repository } from 'typeorm';
 import { AccessTokensService } from '../access-tokens/access-tokens.service';
 import { AuthMethodRegistry } from '../access-tokens/auth-method-registry';
 import type { AccessToken } from '../access-tokens/access-token.entity';
@@ -38,6 +38,7 @@ export class KubernetesAuthService implements OnModuleInit {
   private readonly sql: EntityStatements<KubernetesAuthConfig>;
   private readonly versionSql: string;
   private readonly trustedIpsSql: string;
+  private readonly versionByIdSql: string;
 
   constructor(
     @InjectRepository(KubernetesAuthConfig) private readonly repo: Repository<KubernetesAuthConfig>,
@@ -52,21 +53,25 @@ export class KubernetesAuthService implements OnModuleInit {
     this.sql = new EntityStatements(repo);
     const c = (property: keyof KubernetesAuthConfig & string): string => this.sql.column(property);
     this.versionSql = `SELECT ${c('id')}, ${c('version')} FROM ${this.sql.table} WHERE ${c('identityId')} = ?`;
+    this.versionByIdSql = `SELECT ${c('version')} FROM ${this.sql.table} WHERE ${c('id')} = `;
     this.trustedIpsSql = `SELECT ${c('version')}, ${c('accessTokenTrustedIps')} FROM ${this.sql.table} WHERE ${c('id')} = ?`;
   }
 
   onModuleInit(): void {
     this.hooks.registerAuthMethod({
       name: KUBERNETES_AUTH_METHOD,
-      attachedTo: async (identityIds) => {
-        const rows = await this.repo.find({ where: { identityId: In(identityIds) }, select: { id: true, identityId: true } });
-        return new Set(rows.map((r) => r.identityId));
-      },
+      attachedSql: (identityId) => `EXISTS (SELECT 1 FROM ${this.sql.table} WHERE ${this.sql.column('identityId')} = ${identityId})`,
     });
     this.hooks.registerDeleteHook(async (manager, identityId) => {
       await manager.delete(KubernetesAuthConfig, { identityId });
     });
-    this.registry.register(KUBERNETES_AUTH_METHOD, { trustedIps: (token) => this.trustedIpsOf(token) });
+    this.registry.register(KUBERNETES_AUTH_METHOD, {
+      trustedIps: (token) => this.trustedIpsOf(token),
+      lastTrustedIps: (token, authConfigId) => {
+        const last = token.authConfigId ? this.ipMatchers.get(token.authConfigId) : undefined;
+        return last && { matcher: last.matcher, condition: `(${this.versionByIdSql}${authConfigId}) = ?`, params: [last.version] };
+      },
+    });
   }
 
   async attach(principal: Principal, identityId: string, dto: KubernetesAuthFieldsDto, client: ClientInfo): Promise<{ identityKubernetesAuth: KubernetesAuthDto; warnings: ConfigWarning[] }> {

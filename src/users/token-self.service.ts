@@ -16,7 +16,7 @@ export class TokenSelfService {
   ) {}
 
   async describe(principal: Principal): Promise<TokenSelfDto> {
-    const token = await this.tokens.findById(principal.tokenId);
+    const token = await this.tokens.usage(principal.tokenId);
     if (!token) throw new DomainError('AccessTokenRevoked', 'the access token has been revoked');
     const common = { authMethod: token.authMethod, expiresAt: token.expiresAt, numUses: token.numUses, numUsesLimit: token.numUsesLimit };
     if (principal.kind === 'identity') {

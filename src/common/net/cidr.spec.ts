@@ -42,4 +42,16 @@ describe('CIDR matching', () => {
     expect(matcher.contains('8.8.8.8')).toBe(true);
     expect(matcher.contains('::1')).toBe(true);
   });
+
+  it('keeps answering the same after its verdicts are remembered and after they overflow', () => {
+    const matcher = IpMatcher.fromStrings(['10.0.0.0/24']);
+    const expected = (i: number): boolean => i < 256;
+    // 3 000 distinct addresses (10.0.0.0 - 10.0.11.183): only the first 256 are inside; twice, so
+    // the second pass reads remembered verdicts and the first overflows the memory of 1 024.
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < 3000; i++) expect(matcher.contains(`10.0.${i >> 8}.${i & 255}`)).toBe(expected(i));
+    }
+    expect(matcher.contains('::ffff:10.0.0.7')).toBe(true);
+    expect(matcher.contains('::ffff:10.0.1.7')).toBe(false);
+  });
 });

@@ -36,9 +36,13 @@ export function parseCidr(value: string): Cidr | null {
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
 }
 
+/** Verdicts kept per matcher: a matcher never changes, and few client addresses ask it. */
+const VERDICTS_KEPT = 1024;
+
 /** An immutable set of CIDRs answering "is this client IP inside?". */
 export class IpMatcher {
   private readonly list = new BlockList();
+  private readonly verdicts = new Map<string, boolean>();
 
   constructor(cidrs: Cidr[]) {
     for (const cidr of cidrs) this.list.addSubnet(cidr.address, cidr.prefix, cidr.family);
@@ -49,9 +53,15 @@ export class IpMatcher {
   }
 
   contains(ip: string): boolean {
-    const address = normalizeIp(ip);
-    const version = isIP(address);
-    if (version === 0) return false;
-    return this.list.check(address, version === 4 ? 'ipv4' : 'ipv6');
+    let verdict = this.verdicts.get(ip);
+    if (verdict === undefined) {
+      // BlockList.check builds a SocketAddress per call: measurable on every authenticated request.
+      const address = normalizeIp(ip);
+      const version = isIP(address);
+      verdict = version !== 0 && this.list.check(address, version === 4 ? 'ipv4' : 'ipv6');
+      if (this.verdicts.size >= VERDICTS_KEPT) this.verdicts.clear();
+      this.verdicts.set(ip, verdict);
+    }
+    return verdict;
   }
 }

@@ -213,6 +213,22 @@ describe('two replicas on one MariaDB', () => {
     expectError(await self(A, token), 401, 'AccessTokenRevoked');
   });
 
+  it('trusted IPs changed on A apply on B at the next use, although B already checked the token against the old list', async () => {
+    const identityId = await identityWithKubernetes('trusted-ips', { accessTokenTrustedIps: [{ ipAddress: '127.0.0.1' }] });
+    const token = await kubernetesLogin(A, identityId);
+    for (let i = 0; i < 2; i++) expect((await self(B, token)).status).toBe(200);
+    const patch = (ipAddress: string): request.Test =>
+      request(A.url).patch(`/api/v1/auth/kubernetes-auth/identities/${identityId}`).set(auth(admin.token)).send({ accessTokenTrustedIps: [{ ipAddress }] });
+
+    expect((await patch('10.0.0.0/8')).status).toBe(200);
+    expectError(await self(B, token), 403, 'IpNotTrusted');
+    expect((await patch('127.0.0.0/8')).status).toBe(200);
+    const back = await self(B, token);
+    expect(back.status, JSON.stringify(back.body)).toBe(200);
+    // The refused use was not counted.
+    expect(back.body.numUses).toBe(3);
+  });
+
   it('a use limit of 5 under 40 concurrent uses spread over A and B yields exactly 5 successes', async () => {
     const identityId = await identityWithKubernetes('five-uses', { accessTokenNumUsesLimit: 5 });
     const token = await kubernetesLogin(B, identityId);
