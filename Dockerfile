@@ -50,4 +50,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "const r=require('http').get({host:'127.0.0.1',port:process.env.PORT||8080,path:'/api/status',timeout:4000},s=>process.exit(s.statusCode===200?0:1));r.on('error',()=>process.exit(1));r.on('timeout',()=>r.destroy(new Error('timeout')))"]
 # Node handles SIGTERM itself (graceful shutdown: in-flight requests finish, then exit 0).
-CMD ["node", "dist/src/main.js"]
+# Heap sizing and malloc arenas as scripts/runtime.json says (the same as npm start and npm run bench).
+ENV MALLOC_ARENA_MAX=2
+CMD ["node", "--max-old-space-size=160", "--max-semi-space-size=8", "dist/src/main.js"]

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CLUSTER_POOL_SIZE } from '../src/kubernetes-auth/token-review.service';
@@ -16,7 +16,8 @@ import { AUDIENCE, type Cluster, createDatabase, createScenario, type Scenario, 
  *   BENCH_LOGINS      logins per RSS run (default 10000)
  *   BENCH_DB_URL      mysql://user:pass@host:3306/base — MariaDB/MySQL in a fresh database base_<hex>
  *   BENCH_CPU_PROF    a directory: run Zerokey under `node --cpu-prof` and write the profile there
- *   BENCH_ZEROKEY_NODE_FLAGS  extra node flags for Zerokey only, e.g. "--max-old-space-size=128"
+ *   BENCH_ZEROKEY_NODE_FLAGS  node flags for Zerokey instead of production's (scripts/runtime.json);
+ *                     set but empty: none
  *   --smoke / BENCH_SMOKE=1   everything in about five seconds (CI)
  */
 interface Options {
@@ -41,11 +42,13 @@ function options(): Options {
     logins: Math.round(number('BENCH_LOGINS', smoke ? 50 : 10_000)),
     dbUrl: process.env.BENCH_DB_URL || undefined,
     cpuProfDir: process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined,
-    nodeFlags: (process.env.BENCH_ZEROKEY_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
+    nodeFlags: process.env.BENCH_ZEROKEY_NODE_FLAGS === undefined ? production.nodeFlags : process.env.BENCH_ZEROKEY_NODE_FLAGS.split(/\s+/).filter(Boolean),
   };
 }
 
 const root = resolve(__dirname, '..', '..');
+/** Zerokey starts as production starts it (npm start, the Dockerfile). */
+const production = JSON.parse(readFileSync(join(root, 'scripts/runtime.json'), 'utf8')) as { nodeFlags: string[]; env: Record<string, string> };
 const started: Child[] = [];
 const cleanups: (() => Promise<void> | void)[] = [];
 
@@ -62,6 +65,7 @@ async function cleanup(): Promise<void> {
 
 async function zerokeyEnv(opts: Options, tmp: string): Promise<Record<string, string>> {
   const env: Record<string, string> = {
+    ...production.env,
     NODE_ENV: 'production',
     ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     LOG_LEVEL: 'warn',

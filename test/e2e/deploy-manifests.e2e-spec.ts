@@ -14,6 +14,7 @@ import { HealthController } from '../../src/health/health.controller';
  */
 
 const ROOT = resolve(__dirname, '../..');
+const productionRuntime = JSON.parse(readFileSync(join(ROOT, 'scripts/runtime.json'), 'utf8')) as { nodeFlags: string[]; env: Record<string, string> };
 const DIR = join(ROOT, 'deploy/kubernetes');
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed YAML
@@ -315,9 +316,16 @@ describe('Dockerfile', () => {
     expect(user).toBeDefined();
     expect(user).not.toMatch(/^USER\s+(root|0)(:|$)/i);
     expect(runtime).toContain(`EXPOSE ${defaults.port}`);
-    expect(runtime.find((l) => /^CMD\s/i.test(l))).toBe('CMD ["node", "dist/src/main.js"]');
+    expect(runtime.find((l) => /^CMD\s/i.test(l))).toBe(`CMD ${JSON.stringify(['node', ...productionRuntime.nodeFlags, 'dist/src/main.js']).replaceAll('","', '", "')}`);
     expect(existsSync(join(ROOT, 'src/main.ts'))).toBe(true);
     expect(runtime.some((l) => /^WORKDIR\s+\/app$/.test(l))).toBe(true);
+  });
+
+  it('starts Node as scripts/runtime.json says, like npm start does', () => {
+    for (const [name, value] of Object.entries(productionRuntime.env)) expect(runtime).toContain(`ENV ${name}=${value}`);
+    const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
+    const env = Object.entries(productionRuntime.env).map(([name, value]) => `${name}=${value} `).join('');
+    expect(start).toContain(`&& ${env}node ${productionRuntime.nodeFlags.join(' ')} dist/src/main.js`);
   });
 
   it('has a HEALTHCHECK on the liveness route without curl', () => {
