@@ -1,14 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { ensureBuilt, MAIN_JS as MAIN, ROOT } from '../../support/build';
+import { ensureBuilt, MAIN_JS as MAIN } from '../../support/build';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, expectError, PASSWORD } from '../../support/api-client';
 import { freePort } from '../../support/ports';
 import { PrivateMariaDb } from '../../support/private-mariadb';
+import { isAlive as alive, type ServiceProcess as Service, spawnService, waitReady } from '../../support/service-process';
 
 /**
  * DESIGN.md error codes / issue 6 "Database outage": with the database gone, readiness and every
@@ -22,48 +22,13 @@ import { PrivateMariaDb } from '../../support/private-mariadb';
 const BOUND_MS = 5000;
 const RECOVERY_MS = 20_000;
 
-interface Service {
-  child: ChildProcess;
-  url: string;
-  output(): string;
-}
-
 let db: PrivateMariaDb | undefined;
 let service: Service | undefined;
 let dataDir: string | undefined;
 let token: string;
 let orgId: string;
 
-function startService(env: Record<string, string>): Service {
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const append = (chunk: string): void => {
-    out = (out + chunk).slice(-50_000);
-  };
-  child.stdout!.setEncoding('utf8').on('data', append);
-  child.stderr!.setEncoding('utf8').on('data', append);
-  // Never left running when the test process ends without reaching afterAll.
-  process.once('exit', () => child.kill('SIGKILL'));
-  return { child, url: `http://127.0.0.1:${env.PORT}`, output: () => out };
-}
-
-const alive = (s: Service): boolean => s.child.exitCode === null && s.child.signalCode === null;
-
-async function waitReady(s: Service, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  while (Date.now() < deadline && alive(s)) {
-    try {
-      const res = await request(s.url).get('/api/status/ready').timeout(3000);
-      if (res.status === 200) return;
-      last = `${res.status} ${JSON.stringify(res.body)}`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`not ready within ${timeoutMs} ms (alive: ${alive(s)}; last: ${last})\n${s.output()}\nmariadb:\n${db?.log() ?? ''}`);
-}
+const mariadbLog = (): string => `\nmariadb:\n${db?.log() ?? ''}`;
 
 /** Runs a request and returns its answer and how long it took; a hang fails after 3 × the bound. */
 async function timed(req: request.Test): Promise<{ res: request.Response; ms: number }> {
@@ -79,7 +44,7 @@ beforeAll(async () => {
   db = await PrivateMariaDb.start();
   dataDir = mkdtempSync(join(tmpdir(), 'zerokey-outage-'));
   const port = await freePort();
-  service = startService({
+  service = spawnService('zerokey', {
     DB_TYPE: 'mysql',
     DB_URL: db.url(),
     ENCRYPTION_KEY: randomBytes(32).toString('base64'),
@@ -88,7 +53,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
     DATA_DIR: dataDir,
   });
-  await waitReady(service, 45_000);
+  await waitReady(service, 45_000, mariadbLog);
 
   const boot = await request(service.url).post('/api/v1/admin/bootstrap').send({ email: 'admin@example.com', password: PASSWORD, organization: 'Acme' });
   expect(boot.status, JSON.stringify(boot.body)).toBe(200);
@@ -163,7 +128,7 @@ describe('database outage (private MariaDB, SIGKILL)', () => {
     const pid = s.child.pid;
     await db!.restart();
 
-    await waitReady(s, RECOVERY_MS);
+    await waitReady(s, RECOVERY_MS, mariadbLog);
     expect(alive(s)).toBe(true);
     expect(s.child.pid).toBe(pid);
 

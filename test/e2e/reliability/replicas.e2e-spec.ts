@@ -1,15 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { ensureBuilt, MAIN_JS as MAIN, ROOT } from '../../support/build';
+import { ensureBuilt, MAIN_JS as MAIN } from '../../support/build';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, expectError, PASSWORD } from '../../support/api-client';
 import { KubernetesSimulator } from '../../support/kubernetes-simulator';
 import { freePort } from '../../support/ports';
 import { PrivateMariaDb } from '../../support/private-mariadb';
+import { isAlive as alive, type ServiceProcess, spawnService, waitReady } from '../../support/service-process';
 
 /**
  * DESIGN.md "Scale-out" and "Access tokens", issue 6 "Replicas": two real Zerokey processes (A and
@@ -21,12 +21,7 @@ import { PrivateMariaDb } from '../../support/private-mariadb';
 /** The migrations the build ships (src/database/data-source.ts MIGRATIONS), by class name. */
 const MIGRATION_NAMES = ['InitialSchema1764460800000'];
 
-interface Replica {
-  name: string;
-  child: ChildProcess;
-  url: string;
-  output(): string;
-}
+type Replica = ServiceProcess;
 
 let db: PrivateMariaDb | undefined;
 let sim: KubernetesSimulator | undefined;
@@ -41,35 +36,9 @@ let blockedAtRelease: { info: string }[] = [];
 let startupSigningKeys: string[] = [];
 
 function startReplica(name: string, env: Record<string, string>): Replica {
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const append = (chunk: string): void => {
-    out = (out + chunk).slice(-50_000);
-  };
-  child.stdout!.setEncoding('utf8').on('data', append);
-  child.stderr!.setEncoding('utf8').on('data', append);
-  const replica = { name, child, url: `http://127.0.0.1:${env.PORT}`, output: () => out };
-  if (replicas.length === 0) process.once('exit', () => replicas.filter(alive).forEach((r) => r.child.kill('SIGKILL')));
+  const replica = spawnService(name, env);
   replicas.push(replica);
   return replica;
-}
-
-const alive = (r: Replica): boolean => r.child.exitCode === null && r.child.signalCode === null;
-
-async function waitReady(r: Replica, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  while (Date.now() < deadline && alive(r)) {
-    try {
-      const res = await request(r.url).get('/api/status/ready').timeout(3000);
-      if (res.status === 200) return;
-      last = `${res.status} ${JSON.stringify(res.body)}`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await new Promise((done) => setTimeout(done, 150));
-  }
-  throw new Error(`replica ${r.name} not ready within ${timeoutMs} ms (alive: ${alive(r)}; last: ${last})\n${r.output()}`);
 }
 
 const kidOf = (jwt: string): string => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString()).kid as string;
