@@ -4,7 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, type Repository } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import type { Principal } from '../common/auth/principal';
-import { EntityStatements } from '../database/statements';
+import { EntityStatements, type Write } from '../database/statements';
 import { AccessToken, type AuthMethod, type TokenSubject } from './access-token.entity';
 import { AuthMethodRegistry } from './auth-method-registry';
 import { type AccessTokenClaims, TokenCodec } from './token-codec';
@@ -79,6 +79,15 @@ export class AccessTokensService {
   }
 
   async issue(input: IssueTokenInput): Promise<IssuedToken> {
+    return (await this.issueWith(input, [])).issued;
+  }
+
+  /**
+   * issue(), committing `alongside` (the login's audit row) in the same transaction as the token
+   * row: one commit instead of two. Should that transaction fail, the token row is written alone
+   * (or the error thrown) and `alongsideWritten` is false: the caller writes its rows its own way.
+   */
+  async issueWith(input: IssueTokenInput, alongside: Write[]): Promise<{ issued: IssuedToken; alongsideWritten: boolean }> {
     const id = randomUUID();
     const iat = seconds(Date.now());
     const exp = iat + Math.min(input.ttl, input.maxTtl);
@@ -103,8 +112,22 @@ export class AccessTokensService {
       subject: input.subject,
     };
     // The signature is computed in the thread pool meanwhile; a failed insert discards it.
-    const [issued] = await Promise.all([this.sign(row, iat, exp), this.sql.insert(row)]);
-    return issued;
+    const [issued, alongsideWritten] = await Promise.all([this.sign(row, iat, exp), this.store(row, alongside)]);
+    return { issued, alongsideWritten };
+  }
+
+  private async store(row: AccessToken, alongside: Write[]): Promise<boolean> {
+    if (alongside.length === 0) {
+      await this.sql.insert(row);
+      return false;
+    }
+    try {
+      await this.sql.writeTogether([this.sql.insertOf(row), ...alongside]);
+      return true;
+    } catch {
+      await this.sql.insert(row);
+      return false;
+    }
   }
 
   /** DESIGN.md "Access tokens": renewal checks in their documented order. */

@@ -4,7 +4,7 @@ import type { Repository } from 'typeorm';
 import type { ClientInfo } from '../common/auth/decorators';
 import type { Principal } from '../common/auth/principal';
 import type { ErrorCode } from '../common/errors/error-codes';
-import { EntityStatements } from '../database/statements';
+import { EntityStatements, type Write } from '../database/statements';
 import { type ActorType, AuditLog, type AuditOutcome } from './audit-log.entity';
 
 export interface AuditEntry {
@@ -30,25 +30,38 @@ export class AuditService {
   }
 
   async record(entry: AuditEntry): Promise<void> {
-    const { actorType, actorId } = actorOf(entry.actor);
     try {
-      await this.sql.insert({
-        orgId: entry.orgId,
-        actorType,
-        actorId,
-        identityId: entry.identityId ?? null,
-        event: entry.event,
-        outcome: entry.outcome,
-        errorCode: entry.errorCode ?? null,
-        ip: entry.client?.ip ?? null,
-        userAgent: entry.client?.userAgent ?? null,
-        metadata: (entry.metadata ?? {}) as Record<string, string>,
-        createdAt: new Date(),
-      });
+      await this.sql.insert(rowOf(entry));
     } catch (error) {
       this.logger.error({ event: entry.event, err: (error as Error).message }, 'could not write audit row');
     }
   }
+
+  /**
+   * The INSERT of `entry`'s row, for a caller that commits it with its own write (one commit
+   * instead of two). That caller falls back to record() when the shared write fails, so that
+   * writing the audit row never fails the request it describes.
+   */
+  writeOf(entry: AuditEntry): Write {
+    return this.sql.insertOf(rowOf(entry));
+  }
+}
+
+function rowOf(entry: AuditEntry): Omit<AuditLog, 'id'> {
+  const { actorType, actorId } = actorOf(entry.actor);
+  return {
+    orgId: entry.orgId,
+    actorType,
+    actorId,
+    identityId: entry.identityId ?? null,
+    event: entry.event,
+    outcome: entry.outcome,
+    errorCode: entry.errorCode ?? null,
+    ip: entry.client?.ip ?? null,
+    userAgent: entry.client?.userAgent ?? null,
+    metadata: (entry.metadata ?? {}) as Record<string, string>,
+    createdAt: new Date(),
+  };
 }
 
 function actorOf(actor: AuditEntry['actor']): { actorType: ActorType; actorId: string | null } {

@@ -4,11 +4,19 @@ import { sqliteTurn } from './sqlite-serializer';
 
 type Row = Record<string, unknown>;
 
+/** One write, ready to run: see EntityStatements.insertOf() and writeTogether(). */
+export interface Write {
+  sql: string;
+  params: unknown[];
+}
+
 /** Hand-written SQL straight on the driver, bypassing TypeORM's per-query machinery. */
 interface DirectSql {
   rows(sql: string, params: unknown[]): Promise<Row[]>;
   /** An INSERT, UPDATE or DELETE; resolves with the number of rows it matched. */
   execute(sql: string, params: unknown[]): Promise<number>;
+  /** Writes in one transaction: one commit, all or none. */
+  together(writes: Write[]): Promise<void>;
 }
 
 const STATEMENTS_KEPT = 256;
@@ -19,17 +27,22 @@ interface SqliteStatement {
   run(...params: unknown[]): { changes: number };
 }
 
+interface SqliteDatabase {
+  prepare(sql: string): SqliteStatement;
+  transaction(run: () => void): () => void;
+}
+
 /**
  * better-sqlite3: statements prepared once and kept; each waits its turn behind an open TypeORM
  * transaction (see sqlite-serializer.ts), then runs synchronously like TypeORM's own runner does.
  */
 function sqliteDirect(dataSource: DataSource): DirectSql {
   const statements = new Map<string, SqliteStatement>();
+  const db = (): SqliteDatabase => (dataSource.driver as unknown as { databaseConnection: SqliteDatabase }).databaseConnection;
   const statement = (sql: string): SqliteStatement => {
     let prepared = statements.get(sql);
     if (!prepared) {
-      const db = (dataSource.driver as unknown as { databaseConnection: { prepare(sql: string): SqliteStatement } }).databaseConnection;
-      prepared = db.prepare(sql);
+      prepared = db().prepare(sql);
       statements.set(sql, prepared);
       if (statements.size > STATEMENTS_KEPT) statements.delete(statements.keys().next().value as string);
     }
@@ -44,22 +57,63 @@ function sqliteDirect(dataSource: DataSource): DirectSql {
       await sqliteTurn(dataSource);
       return failed(sql, () => statement(sql).run(...params).changes);
     },
+    async together(writes) {
+      await sqliteTurn(dataSource);
+      // better-sqlite3's transaction(): BEGIN, the writes, COMMIT (ROLLBACK when one throws), synchronously.
+      failed(writes.map((w) => w.sql).join('; '), () => db().transaction(() => writes.forEach((w) => statement(w.sql).run(...w.params)))());
+    },
   };
 }
 
 type MysqlCallback = (error: Error | null, result: unknown) => void;
 
+interface MysqlQueryable {
+  query(sql: string, params: unknown[], done: MysqlCallback): void;
+}
+
+interface MysqlConnection extends MysqlQueryable {
+  release(): void;
+  destroy(): void;
+}
+
+interface MysqlPool extends MysqlQueryable {
+  getConnection(done: (error: Error | null, connection: MysqlConnection) => void): void;
+}
+
 /** mysql2: the pool TypeORM opened, queried directly (the text protocol, as TypeORM queries it). */
 function mysqlDirect(dataSource: DataSource): DirectSql {
-  const query = (sql: string, params: unknown[]): Promise<unknown> =>
+  const closed = (sql: string): QueryFailedError => new QueryFailedError(sql, [], Object.assign(new Error('the connection pool is closed'), { code: 'POOL_CLOSED' }));
+  const pool = (): MysqlPool | undefined => (dataSource.driver as unknown as { pool?: MysqlPool }).pool;
+  const query = (on: MysqlQueryable | undefined, sql: string, params: unknown[]): Promise<unknown> =>
     new Promise((resolve, reject) => {
-      const pool = (dataSource.driver as unknown as { pool?: { query(sql: string, params: unknown[], done: MysqlCallback): void } }).pool;
-      if (!pool) return reject(new QueryFailedError(sql, [], Object.assign(new Error('the connection pool is closed'), { code: 'POOL_CLOSED' })));
-      pool.query(sql, params, (error, result) => (error ? reject(new QueryFailedError(sql, [], error)) : resolve(result)));
+      if (!on) return reject(closed(sql));
+      on.query(sql, params, (error, result) => (error ? reject(new QueryFailedError(sql, [], error)) : resolve(result)));
+    });
+  const connection = (): Promise<MysqlConnection> =>
+    new Promise((resolve, reject) => {
+      const from = pool();
+      if (!from) return reject(closed('START TRANSACTION'));
+      from.getConnection((error, conn) => (error ? reject(new QueryFailedError('START TRANSACTION', [], error)) : resolve(conn)));
     });
   return {
-    rows: async (sql, params) => (await query(sql, params)) as Row[],
-    execute: async (sql, params) => ((await query(sql, params)) as { affectedRows?: number }).affectedRows ?? 0,
+    rows: async (sql, params) => (await query(pool(), sql, params)) as Row[],
+    execute: async (sql, params) => ((await query(pool(), sql, params)) as { affectedRows?: number }).affectedRows ?? 0,
+    async together(writes) {
+      const conn = await connection();
+      try {
+        await query(conn, 'START TRANSACTION', []);
+        for (const write of writes) await query(conn, write.sql, write.params);
+        await query(conn, 'COMMIT', []);
+      } catch (error) {
+        // A connection that cannot even roll back is not given back to the pool.
+        await query(conn, 'ROLLBACK', []).then(
+          () => conn.release(),
+          () => conn.destroy(),
+        );
+        throw error;
+      }
+      conn.release();
+    },
   };
 }
 
@@ -128,8 +182,19 @@ export class EntityStatements<T extends ObjectLiteral> {
 
   /** One INSERT of a whole row (no re-select: every value is known; an auto-increment key is not read back). */
   async insert(row: T | Omit<T, 'id'>): Promise<void> {
+    const { sql, params } = this.insertOf(row);
+    await this.direct.execute(sql, params);
+  }
+
+  /** The INSERT of insert(), to run with other writes through writeTogether(). */
+  insertOf(row: T | Omit<T, 'id'>): Write {
     const { driver } = this.repo.manager.connection;
-    await this.direct.execute(this.insertSql, this.inserted.map((c) => driver.preparePersistentValue(c.getEntityValue(row), c)));
+    return { sql: this.insertSql, params: this.inserted.map((c) => driver.preparePersistentValue(c.getEntityValue(row), c)) };
+  }
+
+  /** Writes (of this or other entities of the same database) in one transaction: one commit, all or none. */
+  writeTogether(writes: Write[]): Promise<void> {
+    return this.direct.together(writes);
   }
 
   /** Whole rows matching `where` (SQL with `?` placeholders), hydrated as TypeORM's find does. */

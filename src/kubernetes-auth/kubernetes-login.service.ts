@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { TokenSubject } from '../access-tokens/access-token.entity';
-import { AccessTokensService, type IssuedToken } from '../access-tokens/access-tokens.service';
-import { AuditService } from '../audit/audit.service';
+import { AccessTokensService, type IssuedToken, type IssueTokenInput } from '../access-tokens/access-tokens.service';
+import { type AuditEntry, AuditService } from '../audit/audit.service';
 import type { ClientInfo } from '../common/auth/decorators';
 import { DomainError } from '../common/errors/domain-error';
 import { IdentitiesService } from '../identities/identities.service';
@@ -66,7 +66,8 @@ export class KubernetesLoginService {
   /** Step 7: the access token, with TTLs frozen from the config. */
   async issue(login: VerifiedLogin, client: ClientInfo): Promise<IssuedToken> {
     const { config, identity, subject } = login;
-    const issued = await this.tokens.issue({
+    const audit: AuditEntry = { event: 'kubernetes-auth.login', outcome: 'success', orgId: identity.orgId, identityId: identity.id, actor: { kind: 'anonymous' }, client, metadata: { namespace: subject.namespace, serviceAccountName: subject.serviceAccountName, ...(subject.podName ? { podName: subject.podName } : {}) } };
+    const token: IssueTokenInput = {
       identityId: identity.id,
       orgId: identity.orgId,
       authConfigId: config.id,
@@ -76,11 +77,10 @@ export class KubernetesLoginService {
       numUsesLimit: config.accessTokenNumUsesLimit,
       clientIp: client.ip,
       subject,
-    });
-    await Promise.all([
-      this.identities.recordLogin(identity.id, new Date()),
-      this.audit.record({ event: 'kubernetes-auth.login', outcome: 'success', orgId: identity.orgId, identityId: identity.id, actor: { kind: 'anonymous' }, client, metadata: { namespace: subject.namespace, serviceAccountName: subject.serviceAccountName, ...(subject.podName ? { podName: subject.podName } : {}) } }),
-    ]);
+    };
+    // The token row and its audit row share one commit.
+    const { issued, alongsideWritten } = await this.tokens.issueWith(token, [this.audit.writeOf(audit)]);
+    await Promise.all([this.identities.recordLogin(identity.id, new Date()), alongsideWritten ? undefined : this.audit.record(audit)]);
     return issued;
   }
 
