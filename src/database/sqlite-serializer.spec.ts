@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
-import { serializeSqliteAccess } from './sqlite-serializer';
+import { serializeSqliteAccess, sqliteTurn } from './sqlite-serializer';
 
 describe('serializeSqliteAccess', () => {
   let dir: string;
@@ -49,5 +49,24 @@ describe('serializeSqliteAccess', () => {
     const duplicate = Promise.all([run('d'), run('d')]);
     await expect(duplicate).rejects.toThrow();
     expect(await ds.query("SELECT k FROM t WHERE k = 'd'")).toEqual([{ k: 'd' }]);
+  });
+
+  it('sqliteTurn holds a statement run straight on the connection until the open transaction ends', async () => {
+    await ds.query('DELETE FROM t');
+    const failing = ds.transaction(async (m) => {
+      await m.query("INSERT INTO t (k) VALUES ('in-tx')");
+      await tick();
+      await tick();
+      throw new Error('roll back');
+    });
+    await tick();
+    const connection = (ds.driver as unknown as { databaseConnection: { prepare(sql: string): { run(): unknown } } }).databaseConnection;
+    const direct = (async () => {
+      await sqliteTurn(ds);
+      connection.prepare("INSERT INTO t (k) VALUES ('direct')").run();
+    })();
+    await expect(failing).rejects.toThrow('roll back');
+    await direct;
+    expect(await ds.query('SELECT k FROM t ORDER BY k')).toEqual([{ k: 'direct' }]);
   });
 });

@@ -1,13 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource, QueryRunner } from 'typeorm';
 
-/**
- * TypeORM's better-sqlite3 driver shares ONE connection between all callers. Without this, two
- * concurrent transactions nest as savepoints of each other, and any query issued while a
- * transaction is open silently joins it (and is lost if it rolls back). This gate lets one
- * transaction run at a time and holds every other query until it ends; the transaction's own
- * queries are recognised through AsyncLocalStorage.
- */
 /** Per data source: null when a query may run now, else a promise of the open transaction's end. */
 const gates = new WeakMap<DataSource, () => Promise<void> | null>();
 
@@ -21,6 +14,13 @@ export async function sqliteTurn(dataSource: DataSource): Promise<void> {
   for (let wait = gate(); wait; wait = gate()) await wait;
 }
 
+/**
+ * TypeORM's better-sqlite3 driver shares ONE connection between all callers. Without this, two
+ * concurrent transactions nest as savepoints of each other, and any query issued while a
+ * transaction is open silently joins it (and is lost if it rolls back). This gate lets one
+ * transaction run at a time and holds every other query until it ends; the transaction's own
+ * queries are recognised through AsyncLocalStorage.
+ */
 export function serializeSqliteAccess(dataSource: DataSource): void {
   if (dataSource.options.type !== 'better-sqlite3') return;
   const context = new AsyncLocalStorage<symbol>();
