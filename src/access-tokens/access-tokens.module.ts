@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccessTokenGuard } from './access-token.guard';
 import { AccessToken } from './access-token.entity';
@@ -18,7 +17,7 @@ import { TokenCodec } from './token-codec';
 import { TokenController } from './token.controller';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([AccessToken, SigningKey]), JwtModule.register({}), IdentitiesModule],
+  imports: [TypeOrmModule.forFeature([AccessToken, SigningKey]), IdentitiesModule],
   controllers: [JwksController, TokenController, IdentityTokensController, SigningKeysController],
   providers: [SigningKeysService, SigningKeyRotationService, IdentityTokensService, TokenCodec, AccessTokensService, AuthMethodRegistry, { provide: APP_GUARD, useClass: AccessTokenGuard }],
   exports: [AccessTokensService, AuthMethodRegistry, SigningKeysService],

@@ -1,12 +1,15 @@
-import { type KeyObject, sign as signCallback } from 'node:crypto';
+import { type KeyObject, sign as signCallback, verify as verifyCallback } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Inject, Injectable } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DomainError } from '../common/errors/domain-error';
 import { SigningKeysService } from './signing-keys.service';
 
 const signInThreadPool = promisify(signCallback);
+const verifyInThreadPool = promisify(verifyCallback);
+
+/** A compact JWS with an ES256 signature: base64url segments, no padding, a 64-byte (86-character) signature. */
+const ES256_JWS = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{86})$/;
 
 export const MAX_ACCESS_TOKEN_LENGTH = 8192;
 /** Access tokens whose signature was already checked, kept by their exact bytes (least recently used go first). */
@@ -31,16 +34,16 @@ export interface AccessTokenClaims {
 }
 
 /**
- * Signs and verifies access-token JWTs (ES256, `kid` in the header, issuer PUBLIC_URL). Signing
- * is a plain JWS built here so that the ECDSA signature runs in libuv's thread pool (jsonwebtoken
- * signs synchronously, on the event loop, for every login); verification stays with @nestjs/jwt.
+ * Signs and verifies access-token JWTs (ES256, `kid` in the header, issuer PUBLIC_URL) as plain
+ * JWS, so that the ECDSA work runs in libuv's thread pool: @nestjs/jwt (jsonwebtoken) signs and
+ * verifies synchronously, on the event loop, for every login and every token's first use, and
+ * for every forged token sent at the guard.
  */
 @Injectable()
 export class TokenCodec {
   private readonly verified = new Map<string, VerifiedToken>();
 
   constructor(
-    private readonly jwt: JwtService,
     private readonly keys: SigningKeysService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -72,21 +75,37 @@ export class TokenCodec {
       return known.claims;
     }
     if (known) this.verified.delete(token);
-    const kid = headerKid(token);
-    if (!kid) throw invalid();
+    const jws = ES256_JWS.exec(token);
+    const kid = jws && headerKid(jws[1]);
+    if (!jws || !kid) throw invalid();
     const publicKey = await this.keys.publicKey(kid);
     if (!publicKey) throw invalid();
-    let claims: AccessTokenClaims;
-    try {
-      // Expiry is checked below, so that an expired token with a good signature is still remembered.
-      claims = await this.jwt.verifyAsync<AccessTokenClaims>(token, { publicKey: publicKey as never, algorithms: ['ES256'], issuer: this.config.publicUrl, ignoreExpiration: true });
-    } catch {
-      throw invalid();
-    }
-    if (typeof claims.jti !== 'string' || typeof claims.sub !== 'string' || typeof claims.exp !== 'number') throw invalid();
+    const signature = Buffer.from(jws[3], 'base64url');
+    const genuine =
+      signature.length === 64 &&
+      (await verifyInThreadPool('sha256', Buffer.from(`${jws[1]}.${jws[2]}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature).catch(() => false));
+    // Expiry is checked below, so that an expired token with a good signature is still remembered.
+    const claims = genuine ? this.claimsOf(jws[2]) : undefined;
+    if (!claims) throw invalid();
     this.remember(token, { claims, kid, key: publicKey });
     if (!ignoreExpiration && Math.floor(Date.now() / 1000) >= claims.exp) throw expired();
     return claims;
+  }
+
+  /** The claims of a genuine token, checked as jsonwebtoken checks them (issuer, `nbf`) plus the types this service relies on. */
+  private claimsOf(payload: string): AccessTokenClaims | undefined {
+    let claims: unknown;
+    try {
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) return undefined;
+    const { iss, jti, sub, exp, iat, nbf } = claims as Record<string, unknown>;
+    if (iss !== this.config.publicUrl || typeof jti !== 'string' || typeof sub !== 'string' || typeof exp !== 'number') return undefined;
+    if (iat !== undefined && typeof iat !== 'number') return undefined;
+    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > Math.floor(Date.now() / 1000))) return undefined;
+    return claims as AccessTokenClaims;
   }
 
   private remember(token: string, entry: VerifiedToken): void {
@@ -103,11 +122,11 @@ function base64url(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-function headerKid(token: string): string | undefined {
-  const dot = token.indexOf('.');
-  if (dot <= 0 || dot > 1024) return undefined;
+/** The `kid` of an ES256 JWS header segment; a header over 1 KiB is refused before any parsing. */
+function headerKid(segment: string): string | undefined {
+  if (segment.length > 1024) return undefined;
   try {
-    const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as { alg?: unknown; kid?: unknown };
+    const header = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8')) as { alg?: unknown; kid?: unknown };
     return header.alg === 'ES256' && typeof header.kid === 'string' && header.kid.length <= 64 ? header.kid : undefined;
   } catch {
     return undefined;
