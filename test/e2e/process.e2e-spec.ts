@@ -10,6 +10,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth } from '../support/api-client';
 import { createMysqlDatabase } from '../support/test-app';
+import { listensOn } from '../support/service-process';
 
 
 interface Service {
@@ -55,7 +56,8 @@ async function waitUntilUp(service: Service, timeoutMs = 45_000): Promise<void> 
   while (Date.now() < deadline && !exited) {
     try {
       const res = await request(service.url).get('/api/status').timeout(1000);
-      if (res.status === 200) return;
+      // Only our child counts: another spec's server may have taken the port picked for it.
+      if (res.status === 200 && listensOn(service.child.pid!, Number(new URL(service.url).port))) return;
     } catch {
       // not listening yet
     }

@@ -6,9 +6,8 @@ import request from 'supertest';
 import { ensureBuilt, MAIN_JS as MAIN } from '../../support/build';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, expectError, PASSWORD } from '../../support/api-client';
-import { freePort } from '../../support/ports';
 import { PrivateMariaDb } from '../../support/private-mariadb';
-import { isAlive as alive, type ServiceProcess as Service, spawnService, waitReady } from '../../support/service-process';
+import { ServiceProcess as Service } from '../../support/service-process';
 
 /**
  * DESIGN.md error codes / issue 6 "Database outage": with the database gone, readiness and every
@@ -43,17 +42,15 @@ beforeAll(async () => {
   expect(existsSync(MAIN)).toBe(true);
   db = await PrivateMariaDb.start();
   dataDir = mkdtempSync(join(tmpdir(), 'zerokey-outage-'));
-  const port = await freePort();
-  service = spawnService('zerokey', {
+  const started = await Service.spawn('zerokey', {
     DB_TYPE: 'mysql',
     DB_URL: db.url(),
     ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    PORT: String(port),
-    HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     DATA_DIR: dataDir,
   });
-  await waitReady(service, 45_000, mariadbLog);
+  service = started;
+  await started.waitReady(45_000, mariadbLog);
 
   const boot = await request(service.url).post('/api/v1/admin/bootstrap').send({ email: 'admin@example.com', password: PASSWORD, organization: 'Acme' });
   expect(boot.status, JSON.stringify(boot.body)).toBe(200);
@@ -66,7 +63,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (service && alive(service)) {
+  if (service?.alive()) {
     const exited = new Promise((r) => service!.child.once('exit', r));
     service.child.kill('SIGKILL');
     await exited;
@@ -117,7 +114,7 @@ describe('database outage (private MariaDB, SIGKILL)', () => {
     expect(Date.now() - started).toBeLessThan(BOUND_MS);
 
     // Still the same living process, still answering.
-    expect(alive(s), s.output()).toBe(true);
+    expect(s.alive(), s.output()).toBe(true);
     expect(s.child.pid).toBe(pid);
     expect((await request(s.url).get('/api/status').timeout(BOUND_MS)).status).toBe(200);
     expect(s.output()).not.toMatch(/"level":(60|50).*unhandled error/);
@@ -128,8 +125,8 @@ describe('database outage (private MariaDB, SIGKILL)', () => {
     const pid = s.child.pid;
     await db!.restart();
 
-    await waitReady(s, RECOVERY_MS, mariadbLog);
-    expect(alive(s)).toBe(true);
+    await s.waitReady(RECOVERY_MS, mariadbLog);
+    expect(s.alive()).toBe(true);
     expect(s.child.pid).toBe(pid);
 
     // The session issued before the outage still works; writes succeed again.

@@ -7,9 +7,8 @@ import { ensureBuilt, MAIN_JS as MAIN } from '../../support/build';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, expectError, PASSWORD } from '../../support/api-client';
 import { KubernetesSimulator } from '../../support/kubernetes-simulator';
-import { freePort } from '../../support/ports';
 import { PrivateMariaDb } from '../../support/private-mariadb';
-import { isAlive as alive, type ServiceProcess, spawnService, waitReady } from '../../support/service-process';
+import { ServiceProcess } from '../../support/service-process';
 
 /**
  * DESIGN.md "Scale-out" and "Access tokens", issue 6 "Replicas": two real Zerokey processes (A and
@@ -35,11 +34,13 @@ let blockedAtRelease: { info: string }[] = [];
 /** The signing keys the two replicas created when they started. */
 let startupSigningKeys: string[] = [];
 
-function startReplica(name: string, env: Record<string, string>): Replica {
-  const replica = spawnService(name, env);
+async function startReplica(name: string, env: Record<string, string>): Promise<Replica> {
+  const replica = await ServiceProcess.spawn(name, env);
   replicas.push(replica);
   return replica;
 }
+
+const alive = (r: Replica): boolean => r.alive();
 
 const kidOf = (jwt: string): string => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString()).kid as string;
 const self = (r: Replica, token: string): request.Test => request(r.url).get('/api/v1/auth/token/self').set(auth(token)).timeout(15_000);
@@ -82,9 +83,6 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
     KUBERNETES_TIMEOUT_MS: '5000',
   };
-  const portA = await freePort();
-  let portB = await freePort();
-  while (portB === portA || portB === db.port) portB = await freePort();
   const dirA = mkdtempSync(join(tmpdir(), 'zerokey-replica-a-'));
   const dirB = mkdtempSync(join(tmpdir(), 'zerokey-replica-b-'));
   tempDirs.push(dirA, dirB);
@@ -95,8 +93,8 @@ beforeAll(async () => {
   const gate = await db.admin();
   try {
     await gate.query('FLUSH TABLES WITH READ LOCK');
-    A = startReplica('A', { ...shared, PORT: String(portA), DATA_DIR: dirA });
-    B = startReplica('B', { ...shared, PORT: String(portB), DATA_DIR: dirB });
+    A = await startReplica('A', { ...shared, DATA_DIR: dirA });
+    B = await startReplica('B', { ...shared, DATA_DIR: dirB });
     const deadline = Date.now() + 60_000;
     for (;;) {
       blockedAtRelease = await db.query<{ info: string }>("SELECT info FROM information_schema.processlist WHERE user = ? AND command = 'Query'", [db.user]);
@@ -110,7 +108,7 @@ beforeAll(async () => {
     await gate.query('UNLOCK TABLES').catch(() => undefined);
     await gate.end();
   }
-  await Promise.all([waitReady(A, 60_000), waitReady(B, 60_000)]);
+  await Promise.all([A.waitReady(60_000), B.waitReady(60_000)]);
   startupSigningKeys = (await db.query<{ kid: string }>('SELECT kid FROM signing_keys', [], 'zerokey')).map((k) => k.kid);
 }, 150_000);
 
@@ -130,7 +128,7 @@ afterAll(async () => {
 
 describe('two replicas on one MariaDB', () => {
   it('run their migrations concurrently without corruption: one row per migration, a working schema', async () => {
-    expect(alive(A) && alive(B)).toBe(true);
+    expect(alive(A) && alive(B), `A:\n${A.output()}\nB:\n${B.output()}`).toBe(true);
     expect(blockedAtRelease, 'both replicas were migrating when the gate opened').toHaveLength(2);
     const rows = await db!.query<{ name: string }>('SELECT name FROM migrations ORDER BY id', [], 'zerokey');
     expect(rows.map((r) => r.name)).toEqual(MIGRATION_NAMES);
