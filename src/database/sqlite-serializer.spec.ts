@@ -20,14 +20,17 @@ describe('serializeSqliteAccess', () => {
   });
 
   const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
-
-  it('a query issued while another transaction is open is not swallowed by its rollback', async () => {
-    const failing = ds.transaction(async (m) => {
+  /** Inserts 'in-tx', stays open for two ticks, then rolls back. */
+  const transactionThatRollsBack = (): Promise<unknown> =>
+    ds.transaction(async (m) => {
       await m.query("INSERT INTO t (k) VALUES ('in-tx')");
       await tick();
       await tick();
       throw new Error('roll back');
     });
+
+  it('a query issued while another transaction is open is not swallowed by its rollback', async () => {
+    const failing = transactionThatRollsBack();
     await tick();
     const outside = ds.query("INSERT INTO t (k) VALUES ('outside')");
     await expect(failing).rejects.toThrow('roll back');
@@ -53,12 +56,7 @@ describe('serializeSqliteAccess', () => {
 
   it('sqliteTurn holds a statement run straight on the connection until the open transaction ends', async () => {
     await ds.query('DELETE FROM t');
-    const failing = ds.transaction(async (m) => {
-      await m.query("INSERT INTO t (k) VALUES ('in-tx')");
-      await tick();
-      await tick();
-      throw new Error('roll back');
-    });
+    const failing = transactionThatRollsBack();
     await tick();
     const connection = (ds.driver as unknown as { databaseConnection: { prepare(sql: string): { run(): unknown } } }).databaseConnection;
     const direct = (async () => {

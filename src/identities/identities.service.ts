@@ -25,7 +25,7 @@ export class IdentitiesService {
   private readonly loginsRecorded = new Map<string, number>();
   private readonly sql: EntityStatements<Identity>;
   private readonly byIdSql: string;
-  private methodColumns?: { columns: string; names: string[] };
+  private methodColumns?: { columns: string; names: string[]; viewSql: string };
 
   constructor(
     @InjectRepository(Identity) private readonly repo: Repository<Identity>,
@@ -113,8 +113,8 @@ export class IdentitiesService {
 
   /** The identity as the API shows it, auth methods included, in one statement. */
   async view(id: string): Promise<IdentityDto | null> {
-    const { columns, names } = this.authMethodColumns();
-    const [raw] = await this.sql.rows(`SELECT ${this.sql.columnList()}${columns} FROM ${this.sql.table} WHERE ${this.byIdSql}`, [id]);
+    const { viewSql, names } = this.authMethodColumns();
+    const [raw] = await this.sql.rows(viewSql, [id]);
     return raw ? toIdentityDto(this.sql.hydrate(raw), attachedMethods(raw, names)) : null;
   }
 
@@ -154,13 +154,19 @@ export class IdentitiesService {
 
   /**
    * One selected column per registered auth method (`, CASE … AS "authMethod0"`), 1 when it is
-   * attached; built on first use, after every module has registered its methods.
+   * attached, and view()'s SELECT with them; built on first use, after every module has registered
+   * its methods.
    */
-  private authMethodColumns(): { columns: string; names: string[] } {
+  private authMethodColumns(): { columns: string; names: string[]; viewSql: string } {
     if (!this.methodColumns) {
       const identityId = `${this.sql.table}.${this.sql.column('id')}`;
       const columns = this.hooks.authMethods.map((method, i) => `, CASE WHEN ${method.attachedSql(identityId)} THEN 1 ELSE 0 END AS ${this.sql.escape(`authMethod${i}`)}`);
-      this.methodColumns = { columns: columns.join(''), names: this.hooks.authMethods.map((method) => method.name) };
+      const joined = columns.join('');
+      this.methodColumns = {
+        columns: joined,
+        names: this.hooks.authMethods.map((method) => method.name),
+        viewSql: `SELECT ${this.sql.columnList()}${joined} FROM ${this.sql.table} WHERE ${this.byIdSql}`,
+      };
     }
     return this.methodColumns;
   }
