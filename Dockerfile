@@ -10,9 +10,9 @@
 # NODE_ENV=production is baked in: the container refuses to start without ENCRYPTION_KEY. Without
 # DB_TYPE=mysql it uses SQLite at /app/data/zerokey.sqlite; mount a volume there to keep it.
 
-ARG NODE_IMAGE=node:20-slim
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
-# ---- build: compile TypeScript (better-sqlite3 may compile from source: python3, make, g++) ----
+# ---- build: compile TypeScript (better-sqlite3 compiles from source only where it has no prebuilt binary) ----
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 RUN apt-get update \
@@ -46,7 +46,7 @@ COPY --from=build /app/dist/scripts ./dist/scripts
 COPY --from=build /app/dist/ormconfig.js ./dist/ormconfig.js
 USER 10001:10001
 EXPOSE 8080
-# node:20-slim has no curl: probe /api/status with node's own http client.
+# node:24-slim has no curl: probe /api/status with node's own http client.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "const r=require('http').get({host:'127.0.0.1',port:process.env.PORT||8080,path:'/api/status',timeout:4000},s=>process.exit(s.statusCode===200?0:1));r.on('error',()=>process.exit(1));r.on('timeout',()=>r.destroy(new Error('timeout')))"]
 # Node handles SIGTERM itself (graceful shutdown: in-flight requests finish, then exit 0).

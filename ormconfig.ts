@@ -2,7 +2,7 @@
 // validated configuration and the same options as the app.
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { loadConfig } from './src/config/config.schema';
-import { dataSourceOptions } from './src/database/data-source';
+import { loadConfig } from './src/config/config.schema.js';
+import { dataSourceOptions } from './src/database/data-source.js';
 
 export default new DataSource(dataSourceOptions(loadConfig()));

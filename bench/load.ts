@@ -1,8 +1,8 @@
 import { Agent } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { send } from './http';
-import { cpuMs } from './processes';
+import { send } from './http.js';
+import { cpuMs } from './processes.js';
 
 /** What one load run measured. Latencies in ms, of successful (2xx) requests only. */
 export interface LoadStats {

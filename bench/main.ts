@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CLUSTER_POOL_SIZE } from '../src/kubernetes-auth/token-review.service';
-import { cannon, directTokenReview, type LoadStats } from './load';
-import { type Child, rssMb, stop, stopAll } from './processes';
-import { evaluate, type Figures, machine, render } from './report';
-import { AUDIENCE, type Cluster, createDatabase, createScenario, type Scenario, simCounters, startSimulator, startZerokey, type Zerokey } from './setup';
+import { CLUSTER_POOL_SIZE } from '../src/kubernetes-auth/token-review.service.js';
+import { cannon, directTokenReview, type LoadStats } from './load.js';
+import { type Child, rssMb, stop, stopAll } from './processes.js';
+import { evaluate, type Figures, machine, render } from './report.js';
+import { AUDIENCE, type Cluster, createDatabase, createScenario, type Scenario, simCounters, startSimulator, startZerokey, type Zerokey } from './setup.js';
 
 /**
  * `npm run bench`: the Kubernetes simulator and Zerokey (production build) as two processes, load
@@ -46,7 +46,7 @@ function options(): Options {
   };
 }
 
-const root = resolve(__dirname, '..', '..');
+const root = resolve(import.meta.dirname, '..', '..');
 /** Zerokey starts as production starts it (npm start, the Dockerfile). */
 const production = JSON.parse(readFileSync(join(root, 'scripts/runtime.json'), 'utf8')) as { nodeFlags: string[]; env: Record<string, string> };
 const started: Child[] = [];

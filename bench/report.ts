@@ -1,5 +1,5 @@
 import { cpus, totalmem } from 'node:os';
-import type { LoadStats } from './load';
+import type { LoadStats } from './load.js';
 
 export interface Figures {
   date: string;

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createConnection } from 'mysql2/promise';
-import { send, sendJson } from './http';
-import { type Child, firstJsonLine, freePort, spawnNode } from './processes';
+import { send, sendJson } from './http.js';
+import { type Child, firstJsonLine, freePort, spawnNode } from './processes.js';
 
 export interface Cluster {
   child: Child;

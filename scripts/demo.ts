@@ -18,14 +18,14 @@ import { createPublicKey, randomBytes, verify as verifySignature, type JsonWebKe
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { freePort } from '../test/support/ports';
+import { freePort } from '../test/support/ports.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runStandalone } from '../test/support/kubernetes-simulator/main';
+import { runStandalone } from '../test/support/kubernetes-simulator/main.js';
 
 // dist/scripts/demo.js → the repository root.
-const ROOT = resolve(__dirname, '..', '..');
+const ROOT = resolve(import.meta.dirname, '..', '..');
 const MAIN = join(ROOT, 'dist', 'src', 'main.js');
 const SELF = join(ROOT, 'dist', 'scripts', 'demo.js');
 const READY_TIMEOUT_MS = 90_000;
@@ -76,11 +76,6 @@ function pretty(value: unknown, maxLines = 40): string {
   return [...lines.slice(0, maxLines - 1), `  … (${lines.length - maxLines + 1} more lines)`].join('\n');
 }
 
-function oneLine(value: unknown, max = 110): string {
-  const text = JSON.stringify(shortenDeep(value));
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
 // ---------------------------------------------------------------------------------------------
 // HTTP
 // ---------------------------------------------------------------------------------------------
@@ -88,7 +83,7 @@ function oneLine(value: unknown, max = 110): string {
 interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of the API under demonstration
+  body: any;  
   text: string;
 }
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Builds dist/ with tsc when it is missing or older than any source file, so `npm start`
 // works straight after `npm ci` and never runs stale code.
-'use strict';
-const fs = require('node:fs');
-const path = require('node:path');
-const { execFileSync } = require('node:child_process');
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 
-const root = path.resolve(__dirname, '..');
+const root = path.resolve(import.meta.dirname, '..');
 const marker = path.join(root, 'dist', 'src', 'main.js');
 const sources = ['src', 'test/support', 'bench', 'scripts', 'ormconfig.ts', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
 
@@ -23,7 +23,7 @@ function newestMtime(p) {
   return newest;
 }
 
-let builtAt = 0;
+let builtAt;
 try {
   builtAt = fs.statSync(marker).mtimeMs;
 } catch {
@@ -32,7 +32,7 @@ try {
 const sourcesAt = Math.max(...sources.map((s) => newestMtime(path.join(root, s))));
 if (builtAt === 0 || sourcesAt > builtAt) {
   process.stderr.write('zerokey: building (tsc -p tsconfig.build.json)\n');
-  const tsc = require.resolve('typescript/bin/tsc');
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   const now = new Date();
   fs.utimesSync(marker, now, now);

@@ -2,11 +2,11 @@
 // ENCRYPTION_KEY_PREVIOUS to the old one, re-encrypts every secret at rest under the new key.
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { SecretBox } from '../src/common/crypto/secret-box';
-import { resolveEncryptionKey } from '../src/common/crypto/encryption-key';
-import { ConfigError, loadConfig } from '../src/config/config.schema';
-import { dataSourceOptions } from '../src/database/data-source';
-import { reencryptSecrets } from '../src/maintenance/reencrypt-secrets';
+import { SecretBox } from '../src/common/crypto/secret-box.js';
+import { resolveEncryptionKey } from '../src/common/crypto/encryption-key.js';
+import { ConfigError, loadConfig } from '../src/config/config.schema.js';
+import { dataSourceOptions } from '../src/database/data-source.js';
+import { reencryptSecrets } from '../src/maintenance/reencrypt-secrets.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // Prints the plain "N passed, N failed" line for a Vitest JSON report, and fails when no test ran.
-'use strict';
-const fs = require('node:fs');
+import fs from 'node:fs';
 const [label, file] = process.argv.slice(2);
 const report = JSON.parse(fs.readFileSync(file, 'utf8'));
 const passed = report.numPassedTests;

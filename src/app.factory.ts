@@ -5,9 +5,9 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { AppModule } from './app.module';
-import { securityHeaders } from './common/http/security-headers';
-import type { AppConfig } from './config/app-config';
+import { AppModule } from './app.module.js';
+import { securityHeaders } from './common/http/security-headers.js';
+import type { AppConfig } from './config/app-config.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -67,7 +67,7 @@ function clientError(error: NodeJS.ErrnoException, socket: Socket): void {
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.trustProxy,
+    trustProxy: trustProxyOption(config.trustProxy),
     genReqId: requestId,
     // Fastify types this option with route generics a plain handler cannot satisfy; it passes a Request and a Reply.
     frameworkErrors: frameworkError as never,
@@ -108,6 +108,11 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   await app.init();
   await fastify.ready();
   return app;
+}
+
+/** A hop count as Fastify applies it (trust the `hops` addresses nearest to us); its types take only the function form. */
+function trustProxyOption(trust: AppConfig['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
 }
 
 function setupOpenApi(app: NestFastifyApplication): void {

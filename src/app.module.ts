@@ -1,20 +1,20 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { AccessTokensModule } from './access-tokens/access-tokens.module';
-import { AuditModule } from './audit/audit.module';
-import { AllExceptionsFilter } from './common/http/all-exceptions.filter';
-import { createValidationPipe } from './common/http/validation.pipe';
-import { LoggingModule } from './common/logging/logging.module';
-import { RateLimitModule } from './common/rate-limit/rate-limit.module';
-import type { AppConfig } from './config/app-config';
-import { CoreModule } from './config/core.module';
-import { DatabaseModule } from './database/database.module';
-import { HealthModule } from './health/health.module';
-import { IdentitiesModule } from './identities/identities.module';
-import { KubernetesAuthModule } from './kubernetes-auth/kubernetes-auth.module';
-import { MaintenanceModule } from './maintenance/maintenance.module';
-import { OrganizationsModule } from './organizations/organizations.module';
-import { UsersModule } from './users/users.module';
+import { AccessTokensModule } from './access-tokens/access-tokens.module.js';
+import { AuditModule } from './audit/audit.module.js';
+import { AllExceptionsFilter } from './common/http/all-exceptions.filter.js';
+import { createValidationPipe } from './common/http/validation.pipe.js';
+import { LoggingModule } from './common/logging/logging.module.js';
+import { RateLimitModule } from './common/rate-limit/rate-limit.module.js';
+import type { AppConfig } from './config/app-config.js';
+import { CoreModule } from './config/core.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import { IdentitiesModule } from './identities/identities.module.js';
+import { KubernetesAuthModule } from './kubernetes-auth/kubernetes-auth.module.js';
+import { MaintenanceModule } from './maintenance/maintenance.module.js';
+import { OrganizationsModule } from './organizations/organizations.module.js';
+import { UsersModule } from './users/users.module.js';
 
 /** Wires the feature modules; the global pipe and filter are APP_* providers, so tests run them too. */
 @Module({})

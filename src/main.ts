@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from './config/config.schema';
+import { ConfigError, loadConfig } from './config/config.schema.js';
 
 async function main(): Promise<void> {
   let config;

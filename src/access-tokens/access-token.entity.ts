@@ -1,5 +1,5 @@
 import { Column, Entity, Index } from 'typeorm';
-import { IdColumn, JsonColumn, StringColumn, TimestampColumn, UuidColumn } from '../database/columns';
+import { IdColumn, JsonColumn, StringColumn, TimestampColumn, UuidColumn } from '../database/columns.js';
 
 export type AuthMethod = 'kubernetes' | 'session';
 

@@ -1,8 +1,8 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { type AuthenticatedRequest, IS_PUBLIC } from '../common/auth/decorators';
-import { DomainError } from '../common/errors/domain-error';
-import { AccessTokensService } from './access-tokens.service';
+import { type AuthenticatedRequest, IS_PUBLIC } from '../common/auth/decorators.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { AccessTokensService } from './access-tokens.service.js';
 
 /** The one bearer guard (registered as APP_GUARD): every route is protected unless @Public(). */
 @Injectable()

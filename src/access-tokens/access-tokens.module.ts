@@ -1,25 +1,33 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AccessTokenGuard } from './access-token.guard';
-import { AccessToken } from './access-token.entity';
-import { AccessTokensService } from './access-tokens.service';
-import { AuthMethodRegistry } from './auth-method-registry';
-import { IdentitiesModule } from '../identities/identities.module';
-import { IdentityTokensController } from './identity-tokens.controller';
-import { IdentityTokensService } from './identity-tokens.service';
-import { JwksController } from './jwks.controller';
-import { SigningKeyRotationService } from './signing-key-rotation.service';
-import { SigningKey } from './signing-key.entity';
-import { SigningKeysController } from './signing-keys.controller';
-import { SigningKeysService } from './signing-keys.service';
-import { TokenCodec } from './token-codec';
-import { TokenController } from './token.controller';
+import { APP_CONFIG } from '../config/app-config.js';
+import { AccessTokenGuard } from './access-token.guard.js';
+import { AccessToken } from './access-token.entity.js';
+import { AccessTokensService } from './access-tokens.service.js';
+import { AuthMethodRegistry } from './auth-method-registry.js';
+import { IdentitiesModule } from '../identities/identities.module.js';
+import { IdentityTokensController } from './identity-tokens.controller.js';
+import { IdentityTokensService } from './identity-tokens.service.js';
+import { JwksController } from './jwks.controller.js';
+import { SigningKeyRotationService } from './signing-key-rotation.service.js';
+import { SigningKeysController } from './signing-keys.controller.js';
+import { SigningKeysModule } from './signing-keys.module.js';
+import { SigningKeysService } from './signing-keys.service.js';
+import { jwtOptions } from './jwt-options.js';
+import { TokenCodec } from './token-codec.js';
+import { TokenController } from './token.controller.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([AccessToken, SigningKey]), IdentitiesModule],
+  imports: [
+    TypeOrmModule.forFeature([AccessToken]),
+    IdentitiesModule,
+    SigningKeysModule,
+    JwtModule.registerAsync({ imports: [SigningKeysModule], inject: [SigningKeysService, APP_CONFIG], useFactory: jwtOptions }),
+  ],
   controllers: [JwksController, TokenController, IdentityTokensController, SigningKeysController],
-  providers: [SigningKeysService, SigningKeyRotationService, IdentityTokensService, TokenCodec, AccessTokensService, AuthMethodRegistry, { provide: APP_GUARD, useClass: AccessTokenGuard }],
-  exports: [AccessTokensService, AuthMethodRegistry, SigningKeysService],
+  providers: [SigningKeyRotationService, IdentityTokensService, TokenCodec, AccessTokensService, AuthMethodRegistry, { provide: APP_GUARD, useClass: AccessTokenGuard }],
+  exports: [AccessTokensService, AuthMethodRegistry, SigningKeysModule],
 })
 export class AccessTokensModule {}

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, type Repository } from 'typeorm';
-import { DomainError } from '../common/errors/domain-error';
-import type { Principal } from '../common/auth/principal';
-import { EntityStatements, type Write } from '../database/statements';
-import { AccessToken, type AuthMethod, type TokenSubject } from './access-token.entity';
-import { AuthMethodRegistry } from './auth-method-registry';
-import { type AccessTokenClaims, TokenCodec } from './token-codec';
+import { DomainError } from '../common/errors/domain-error.js';
+import type { Principal } from '../common/auth/principal.js';
+import { RateLimiterService } from '../common/rate-limit/rate-limiter.service.js';
+import { EntityStatements, type Write } from '../database/statements.js';
+import { AccessToken, type AuthMethod, type TokenSubject } from './access-token.entity.js';
+import { AuthMethodRegistry } from './auth-method-registry.js';
+import { type AccessTokenClaims, TokenCodec } from './token-codec.js';
 
 export interface IssueTokenInput {
   identityId?: string;
@@ -66,6 +67,7 @@ export class AccessTokensService {
     @InjectRepository(AccessToken) private readonly repo: Repository<AccessToken>,
     private readonly codec: TokenCodec,
     private readonly registry: AuthMethodRegistry,
+    private readonly limiter: RateLimiterService,
   ) {
     this.sql = new EntityStatements(repo);
     const c = (property: keyof AccessToken & string): string => this.sql.column(property);
@@ -152,7 +154,7 @@ export class AccessTokensService {
    * row, and only then is the row read, to say why (revoked, or out of uses).
    */
   async authenticate(token: string, clientIp: string): Promise<Principal> {
-    const claims = await this.codec.verify(token);
+    const claims = await this.verifyBearer(token, clientIp);
     const known = this.live.get(claims.jti);
     if (known && (await this.countKnownUse(known, clientIp))) return principalOf(known);
     const row = known ?? (await this.loadUnrevoked(claims.jti));
@@ -168,6 +170,16 @@ export class AccessTokensService {
     }
     if (!known) this.remember(row);
     return principalOf(row);
+  }
+
+  /** verify(), behind the per-IP limit on invalid bearers (RateLimiterService.assertBearersAccepted). */
+  private async verifyBearer(token: string, clientIp: string): Promise<AccessTokenClaims> {
+    try {
+      return await this.codec.verify(token, false, () => this.limiter.assertBearersAccepted(clientIp));
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'InvalidAccessToken') await this.limiter.recordInvalidBearer(clientIp);
+      throw error;
+    }
   }
 
   /**

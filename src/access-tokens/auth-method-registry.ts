@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { IpMatcher } from '../common/net/cidr';
-import type { AccessToken } from './access-token.entity';
+import type { IpMatcher } from '../common/net/cidr.js';
+import type { AccessToken } from './access-token.entity.js';
 
 /**
  * What an auth method tells the token guard about the tokens it issued. Auth methods register

@@ -1,11 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators';
-import type { Principal } from '../common/auth/principal';
-import { PaginationQueryDto } from '../common/dto/pagination.dto';
-import { ApiErrors } from '../common/http/api-errors.decorator';
-import { AccessTokenListDto, AccessTokenResponseDto, RevokedCountDto } from './dto/access-token-view.dto';
-import { IdentityTokensService } from './identity-tokens.service';
+import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators.js';
+import type { Principal } from '../common/auth/principal.js';
+import { PaginationQueryDto } from '../common/dto/pagination.dto.js';
+import { ApiErrors } from '../common/http/api-errors.decorator.js';
+import { AccessTokenListDto, AccessTokenResponseDto, RevokedCountDto } from './dto/access-token-view.dto.js';
+import { IdentityTokensService } from './identity-tokens.service.js';
 
 @ApiTags('access tokens')
 @ApiBearerAuth()

@@ -1,10 +1,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { AuditService } from '../audit/audit.service';
-import type { ClientInfo } from '../common/auth/decorators';
-import type { Principal } from '../common/auth/principal';
-import { IdentitiesService } from '../identities/identities.service';
-import { IdentityHooks } from '../identities/identity-hooks';
-import { AccessTokensService, type AccessTokenView } from './access-tokens.service';
+import { AuditService } from '../audit/audit.service.js';
+import type { ClientInfo } from '../common/auth/decorators.js';
+import type { Principal } from '../common/auth/principal.js';
+import { IdentitiesService } from '../identities/identities.service.js';
+import { IdentityHooks } from '../identities/identity-hooks.js';
+import { AccessTokensService, type AccessTokenView } from './access-tokens.service.js';
 
 /** Org admins' view of an identity's tokens: list, revoke one, revoke all. */
 @Injectable()

@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Public } from '../common/auth/decorators';
-import { SigningKeysService } from './signing-keys.service';
+import { Public } from '../common/auth/decorators.js';
+import { SigningKeysService } from './signing-keys.service.js';
 
 @ApiTags('access tokens')
 @Controller('.well-known')

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
-import type { ClientInfo } from '../common/auth/decorators';
-import type { Principal } from '../common/auth/principal';
-import { OrgAccessService } from '../organizations/org-access.service';
-import { AccessToken } from './access-token.entity';
-import { SigningKeysService } from './signing-keys.service';
+import { AuditService } from '../audit/audit.service.js';
+import type { ClientInfo } from '../common/auth/decorators.js';
+import type { Principal } from '../common/auth/principal.js';
+import { OrgAccessService } from '../organizations/org-access.service.js';
+import { AccessToken } from './access-token.entity.js';
+import { SigningKeysService } from './signing-keys.service.js';
 
 const RECENT_MS = 7 * 24 * 3600 * 1000;
 

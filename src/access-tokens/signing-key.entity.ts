@@ -1,5 +1,5 @@
 import { Entity, PrimaryColumn } from 'typeorm';
-import { JsonColumn, StringColumn, TextColumn, TimestampColumn } from '../database/columns';
+import { JsonColumn, StringColumn, TextColumn, TimestampColumn } from '../database/columns.js';
 
 @Entity('signing_keys')
 export class SigningKey {

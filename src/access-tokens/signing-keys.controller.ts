@@ -1,9 +1,9 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators';
-import type { Principal } from '../common/auth/principal';
-import { ApiErrors } from '../common/http/api-errors.decorator';
-import { SigningKeyRotationService } from './signing-key-rotation.service';
+import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators.js';
+import type { Principal } from '../common/auth/principal.js';
+import { ApiErrors } from '../common/http/api-errors.decorator.js';
+import { SigningKeyRotationService } from './signing-key-rotation.service.js';
 
 class RotatedKeyDto {
   @ApiProperty({ description: 'kid of the new signing key' }) kid: string;

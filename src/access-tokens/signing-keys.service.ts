@@ -3,8 +3,8 @@ import { promisify } from 'node:util';
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, MoreThan, type Repository } from 'typeorm';
-import { SecretBox } from '../common/crypto/secret-box';
-import { SigningKey } from './signing-key.entity';
+import { SecretBox } from '../common/crypto/secret-box.js';
+import { SigningKey } from './signing-key.entity.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 

@@ -1,10 +1,10 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Client, type ClientInfo, Public } from '../common/auth/decorators';
-import { ApiErrors } from '../common/http/api-errors.decorator';
-import { RateLimited } from '../common/rate-limit/rate-limit.guard';
-import { AccessTokensService } from './access-tokens.service';
-import { AccessTokenBodyDto, IssuedTokenDto, RevokedDto } from './dto/access-token.dto';
+import { Client, type ClientInfo, Public } from '../common/auth/decorators.js';
+import { ApiErrors } from '../common/http/api-errors.decorator.js';
+import { RateLimited } from '../common/rate-limit/rate-limit.guard.js';
+import { AccessTokensService } from './access-tokens.service.js';
+import { AccessTokenBodyDto, IssuedTokenDto, RevokedDto } from './dto/access-token.dto.js';
 
 @ApiTags('access tokens')
 @Controller('api/v1/auth/token')

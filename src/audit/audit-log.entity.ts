@@ -1,5 +1,5 @@
 import { Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { JsonColumn, StringColumn, TimestampColumn, UuidColumn } from '../database/columns';
+import { JsonColumn, StringColumn, TimestampColumn, UuidColumn } from '../database/columns.js';
 
 export type ActorType = 'user' | 'identity' | 'anonymous';
 export type AuditOutcome = 'success' | 'failure';

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import type { Principal } from '../common/auth/principal';
-import { DomainError } from '../common/errors/domain-error';
-import { OrgAccessService } from '../organizations/org-access.service';
-import { AuditLog } from './audit-log.entity';
-import type { AuditLogDto, AuditLogListDto, AuditLogQueryDto } from './dto/audit-log.dto';
+import type { Principal } from '../common/auth/principal.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { OrgAccessService } from '../organizations/org-access.service.js';
+import { AuditLog } from './audit-log.entity.js';
+import type { AuditLogDto, AuditLogListDto, AuditLogQueryDto } from './dto/audit-log.dto.js';
 
 const orgNotFound = (): DomainError => new DomainError('OrganizationNotFound', 'organization not found');
 

@@ -1,10 +1,10 @@
 import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal } from '../common/auth/decorators';
-import type { Principal } from '../common/auth/principal';
-import { ApiErrors } from '../common/http/api-errors.decorator';
-import { AuditQueryService } from './audit-query.service';
-import { AuditLogListDto, AuditLogQueryDto } from './dto/audit-log.dto';
+import { CurrentPrincipal } from '../common/auth/decorators.js';
+import type { Principal } from '../common/auth/principal.js';
+import { ApiErrors } from '../common/http/api-errors.decorator.js';
+import { AuditQueryService } from './audit-query.service.js';
+import { AuditLogListDto, AuditLogQueryDto } from './dto/audit-log.dto.js';
 
 @ApiTags('audit')
 @ApiBearerAuth()

@@ -1,9 +1,9 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuditLog } from './audit-log.entity';
-import { AuditQueryService } from './audit-query.service';
-import { AuditController } from './audit.controller';
-import { AuditService } from './audit.service';
+import { AuditLog } from './audit-log.entity.js';
+import { AuditQueryService } from './audit-query.service.js';
+import { AuditController } from './audit.controller.js';
+import { AuditService } from './audit.service.js';
 
 @Global()
 @Module({

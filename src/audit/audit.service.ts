@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import type { ClientInfo } from '../common/auth/decorators';
-import type { Principal } from '../common/auth/principal';
-import type { ErrorCode } from '../common/errors/error-codes';
-import { EntityStatements, type Write } from '../database/statements';
-import { type ActorType, AuditLog, type AuditOutcome } from './audit-log.entity';
+import type { ClientInfo } from '../common/auth/decorators.js';
+import type { Principal } from '../common/auth/principal.js';
+import type { ErrorCode } from '../common/errors/error-codes.js';
+import { EntityStatements, type Write } from '../database/statements.js';
+import { type ActorType, AuditLog, type AuditOutcome } from './audit-log.entity.js';
 
 export interface AuditEntry {
   event: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.schema';
+import { ConfigError, loadConfig } from './config.schema.js';
 
 describe('loadConfig', () => {
   it('starts with no configuration at all, on embedded SQLite', () => {

@@ -1,6 +1,6 @@
 import { isIPv6 } from 'node:net';
-import { parseCidr } from '../common/net/cidr';
-import type { AppConfig, DbType, LogLevel } from './app-config';
+import { parseCidr } from '../common/net/cidr.js';
+import type { AppConfig, DbType, LogLevel } from './app-config.js';
 
 /** A configuration error: one line naming the variable and the rule it breaks. */
 export class ConfigError extends Error {

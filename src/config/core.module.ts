@@ -1,7 +1,7 @@
 import { type DynamicModule, Global, Logger, Module } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from './app-config';
-import { SecretBox } from '../common/crypto/secret-box';
-import { resolveEncryptionKey } from '../common/crypto/encryption-key';
+import { APP_CONFIG, type AppConfig } from './app-config.js';
+import { SecretBox } from '../common/crypto/secret-box.js';
+import { resolveEncryptionKey } from '../common/crypto/encryption-key.js';
 
 /** Validated configuration and the secrets-at-rest box, available everywhere. */
 @Global()

@@ -1,17 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
-import type { AppConfig } from '../config/app-config';
-import { AccessToken } from '../access-tokens/access-token.entity';
-import { SigningKey } from '../access-tokens/signing-key.entity';
-import { AuditLog } from '../audit/audit-log.entity';
-import { Identity } from '../identities/identity.entity';
-import { KubernetesAuthConfig } from '../kubernetes-auth/kubernetes-auth-config.entity';
-import { Organization } from '../organizations/organization.entity';
-import { OrgMembership } from '../organizations/org-membership.entity';
-import { InstanceState } from '../users/instance-state.entity';
-import { User } from '../users/user.entity';
-import { InitialSchema1764460800000 } from './migrations/1764460800000-initial-schema';
+import type { AppConfig } from '../config/app-config.js';
+import { AccessToken } from '../access-tokens/access-token.entity.js';
+import { SigningKey } from '../access-tokens/signing-key.entity.js';
+import { AuditLog } from '../audit/audit-log.entity.js';
+import { Identity } from '../identities/identity.entity.js';
+import { KubernetesAuthConfig } from '../kubernetes-auth/kubernetes-auth-config.entity.js';
+import { Organization } from '../organizations/organization.entity.js';
+import { OrgMembership } from '../organizations/org-membership.entity.js';
+import { InstanceState } from '../users/instance-state.entity.js';
+import { User } from '../users/user.entity.js';
+import { InitialSchema1764460800000 } from './migrations/1764460800000-initial-schema.js';
 
 export const ENTITIES = [Organization, User, OrgMembership, Identity, KubernetesAuthConfig, AccessToken, SigningKey, AuditLog, InstanceState];
 export const MIGRATIONS = [InitialSchema1764460800000];

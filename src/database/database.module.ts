@@ -1,10 +1,10 @@
 import { type DynamicModule, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { AppConfig } from '../config/app-config';
-import { dataSourceOptions } from './data-source';
-import { runMigrations } from './migrate';
-import { serializeSqliteAccess } from './sqlite-serializer';
+import type { AppConfig } from '../config/app-config.js';
+import { dataSourceOptions } from './data-source.js';
+import { runMigrations } from './migrate.js';
+import { serializeSqliteAccess } from './sqlite-serializer.js';
 
 @Module({})
 export class DatabaseModule {

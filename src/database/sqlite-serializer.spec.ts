@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
-import { serializeSqliteAccess, sqliteTurn } from './sqlite-serializer';
+import { serializeSqliteAccess, sqliteTurn } from './sqlite-serializer.js';
 
 describe('serializeSqliteAccess', () => {
   let dir: string;

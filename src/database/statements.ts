@@ -1,6 +1,6 @@
 import { type DataSource, type ObjectLiteral, QueryFailedError, type Repository } from 'typeorm';
-import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
-import { sqliteTurn } from './sqlite-serializer';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
+import { sqliteTurn } from './sqlite-serializer.js';
 
 type Row = Record<string, unknown>;
 

@@ -2,9 +2,9 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { Public } from '../common/auth/decorators';
-import { DomainError } from '../common/errors/domain-error';
-import { ApiErrors } from '../common/http/api-errors.decorator';
+import { Public } from '../common/auth/decorators.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ApiErrors } from '../common/http/api-errors.decorator.js';
 
 const READY_TIMEOUT_MS = 2000;
 

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
-import { HealthController } from './health.controller';
-import { MetricsController } from './metrics.controller';
-import { MetricsService } from './metrics.service';
+import { HealthController } from './health.controller.js';
+import { MetricsController } from './metrics.controller.js';
+import { MetricsService } from './metrics.service.js';
 
 /** Liveness, readiness and metrics. Global so the cluster client can report TokenReview timings. */
 @Global()

@@ -1,8 +1,8 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../common/auth/decorators';
-import { MetricsService } from './metrics.service';
+import { Public } from '../common/auth/decorators.js';
+import { MetricsService } from './metrics.service.js';
 
 @ApiTags('status')
 @Public()

@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators';
-import type { Principal } from '../common/auth/principal';
-import { ApiErrors } from '../common/http/api-errors.decorator';
-import { CreateIdentityDto, IdentityListDto, IdentityResponseDto, ListIdentitiesQueryDto, UpdateIdentityDto } from './dto/identity.dto';
-import { IdentitiesService } from './identities.service';
+import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators.js';
+import type { Principal } from '../common/auth/principal.js';
+import { ApiErrors } from '../common/http/api-errors.decorator.js';
+import { CreateIdentityDto, IdentityListDto, IdentityResponseDto, ListIdentitiesQueryDto, UpdateIdentityDto } from './dto/identity.dto.js';
+import { IdentitiesService } from './identities.service.js';
 
 @ApiTags('identities')
 @ApiBearerAuth()

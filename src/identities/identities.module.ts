@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { IdentitiesController } from './identities.controller';
-import { IdentitiesService } from './identities.service';
-import { IdentityHooks } from './identity-hooks';
-import { Identity } from './identity.entity';
+import { IdentitiesController } from './identities.controller.js';
+import { IdentitiesService } from './identities.service.js';
+import { IdentityHooks } from './identity-hooks.js';
+import { Identity } from './identity.entity.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Identity])],

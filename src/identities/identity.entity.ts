@@ -1,5 +1,5 @@
 import { Entity, Index } from 'typeorm';
-import { IdColumn, JsonColumn, StringColumn, TimestampColumn, UuidColumn } from '../database/columns';
+import { IdColumn, JsonColumn, StringColumn, TimestampColumn, UuidColumn } from '../database/columns.js';
 
 export const IDENTITY_ROLES = ['admin', 'viewer', 'no-access'] as const;
 export type IdentityRole = (typeof IDENTITY_ROLES)[number];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../common/errors/domain-error';
-import { assertBindings } from './bindings';
+import { DomainError } from '../common/errors/domain-error.js';
+import { assertBindings } from './bindings.js';
 
 function code(fn: () => void): string | undefined {
   try {

@@ -1,5 +1,5 @@
-import { DomainError } from '../common/errors/domain-error';
-import { listMatches, parseList } from '../common/net/glob';
+import { DomainError } from '../common/errors/domain-error.js';
+import { listMatches, parseList } from '../common/net/glob.js';
 
 export interface Bindings {
   allowedNamespaces: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapClusterError } from './cluster-errors';
+import { mapClusterError } from './cluster-errors.js';
 
 class FakeApiException extends Error {
   constructor(

@@ -1,4 +1,4 @@
-import { DomainError } from '../common/errors/domain-error';
+import { DomainError } from '../common/errors/domain-error.js';
 
 const TLS_CODES = new Set([
   'CERT_HAS_EXPIRED',

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { Principal } from '../common/auth/principal';
-import { DomainError } from '../common/errors/domain-error';
-import { IdentitiesService } from '../identities/identities.service';
-import type { ConnectionReportDto } from './dto/connection-report.dto';
-import { InClusterCredentials } from './in-cluster-credentials';
-import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity';
-import { KubernetesAuthService } from './kubernetes-auth.service';
-import { TokenReviewService } from './token-review.service';
+import type { Principal } from '../common/auth/principal.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { IdentitiesService } from '../identities/identities.service.js';
+import type { ConnectionReportDto } from './dto/connection-report.dto.js';
+import { InClusterCredentials } from './in-cluster-credentials.js';
+import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
+import { KubernetesAuthService } from './kubernetes-auth.service.js';
+import { TokenReviewService } from './token-review.service.js';
 
 /** A token no cluster can authenticate: an authorized reviewer gets 201 with status.error for it. */
 const PROBE_TOKEN = 'zerokey-connection-check.invalid.token';

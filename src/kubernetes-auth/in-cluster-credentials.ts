@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError } from '../common/errors/domain-error';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { DomainError } from '../common/errors/domain-error.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
 interface CachedFile {
   mtimeMs: number;

@@ -1,5 +1,5 @@
 import { Column, Entity, Index } from 'typeorm';
-import { IdColumn, JsonColumn, StringColumn, TextColumn, TimestampColumn, UuidColumn } from '../database/columns';
+import { IdColumn, JsonColumn, StringColumn, TextColumn, TimestampColumn, UuidColumn } from '../database/columns.js';
 
 export const TOKEN_REVIEWER_SOURCES = ['stored', 'client', 'in-cluster'] as const;
 export type TokenReviewerSource = (typeof TOKEN_REVIEWER_SOURCES)[number];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../common/errors/domain-error';
-import { DEFAULT_SETTINGS, parsesAsCertificates, resolveSettings } from './kubernetes-auth-config.rules';
+import { DomainError } from '../common/errors/domain-error.js';
+import { DEFAULT_SETTINGS, parsesAsCertificates, resolveSettings } from './kubernetes-auth-config.rules.js';
 
 function details(fn: () => unknown): { field: string; message: string }[] {
   try {

@@ -1,9 +1,9 @@
 import { X509Certificate } from 'node:crypto';
-import { type ValidationDetail, validationError } from '../common/errors/domain-error';
-import { parseCidr } from '../common/net/cidr';
-import { parseList } from '../common/net/glob';
-import type { KubernetesAuthFieldsDto } from './dto/kubernetes-auth.dto';
-import type { TokenReviewerSource, TrustedIp } from './kubernetes-auth-config.entity';
+import { type ValidationDetail, validationError } from '../common/errors/domain-error.js';
+import { parseCidr } from '../common/net/cidr.js';
+import { parseList } from '../common/net/glob.js';
+import type { KubernetesAuthFieldsDto } from './dto/kubernetes-auth.dto.js';
+import type { TokenReviewerSource, TrustedIp } from './kubernetes-auth-config.entity.js';
 
 /** The stored, non-secret settings of a config plus whether a reviewer JWT is (to be) stored. */
 export interface ConfigSettings {

@@ -1,12 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators';
-import type { Principal } from '../common/auth/principal';
-import { ApiErrors } from '../common/http/api-errors.decorator';
-import { KubernetesAuthFieldsDto, KubernetesAuthResponseDto, KubernetesAuthWriteResponseDto } from './dto/kubernetes-auth.dto';
-import { ConnectionCheckService } from './connection-check.service';
-import { ConnectionReportDto } from './dto/connection-report.dto';
-import { KubernetesAuthService } from './kubernetes-auth.service';
+import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators.js';
+import type { Principal } from '../common/auth/principal.js';
+import { ApiErrors } from '../common/http/api-errors.decorator.js';
+import { KubernetesAuthFieldsDto, KubernetesAuthResponseDto, KubernetesAuthWriteResponseDto } from './dto/kubernetes-auth.dto.js';
+import { ConnectionCheckService } from './connection-check.service.js';
+import { ConnectionReportDto } from './dto/connection-report.dto.js';
+import { KubernetesAuthService } from './kubernetes-auth.service.js';
 
 @ApiTags('kubernetes auth')
 @ApiBearerAuth()

@@ -1,16 +1,16 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AccessTokensModule } from '../access-tokens/access-tokens.module';
-import { IdentitiesModule } from '../identities/identities.module';
-import { ConnectionCheckService } from './connection-check.service';
-import { InClusterCredentials } from './in-cluster-credentials';
-import { KubernetesAuthConfig } from './kubernetes-auth-config.entity';
-import { KubernetesAuthController } from './kubernetes-auth.controller';
-import { KubernetesAuthService } from './kubernetes-auth.service';
-import { KubernetesLoginController } from './kubernetes-login.controller';
-import { KubernetesLoginGuard } from './kubernetes-login.guard';
-import { KubernetesLoginService } from './kubernetes-login.service';
-import { TokenReviewService } from './token-review.service';
+import { AccessTokensModule } from '../access-tokens/access-tokens.module.js';
+import { IdentitiesModule } from '../identities/identities.module.js';
+import { ConnectionCheckService } from './connection-check.service.js';
+import { InClusterCredentials } from './in-cluster-credentials.js';
+import { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
+import { KubernetesAuthController } from './kubernetes-auth.controller.js';
+import { KubernetesAuthService } from './kubernetes-auth.service.js';
+import { KubernetesLoginController } from './kubernetes-login.controller.js';
+import { KubernetesLoginGuard } from './kubernetes-login.guard.js';
+import { KubernetesLoginService } from './kubernetes-login.service.js';
+import { TokenReviewService } from './token-review.service.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([KubernetesAuthConfig]), AccessTokensModule, IdentitiesModule],

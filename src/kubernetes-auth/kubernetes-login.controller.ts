@@ -1,12 +1,12 @@
 import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { IssuedTokenDto } from '../access-tokens/dto/access-token.dto';
-import { Client, type ClientInfo, Public } from '../common/auth/decorators';
-import { RateLimitBucket, RateLimitGuard } from '../common/rate-limit/rate-limit.guard';
-import { ApiErrors } from '../common/http/api-errors.decorator';
-import { KubernetesLoginDto } from './dto/kubernetes-auth.dto';
-import { KubernetesLoginGuard, type KubernetesLoginRequest } from './kubernetes-login.guard';
-import { KubernetesLoginService } from './kubernetes-login.service';
+import { IssuedTokenDto } from '../access-tokens/dto/access-token.dto.js';
+import { Client, type ClientInfo, Public } from '../common/auth/decorators.js';
+import { RateLimitBucket, RateLimitGuard } from '../common/rate-limit/rate-limit.guard.js';
+import { ApiErrors } from '../common/http/api-errors.decorator.js';
+import { KubernetesLoginDto } from './dto/kubernetes-auth.dto.js';
+import { KubernetesLoginGuard, type KubernetesLoginRequest } from './kubernetes-login.guard.js';
+import { KubernetesLoginService } from './kubernetes-login.service.js';
 
 @ApiTags('kubernetes auth')
 @Controller('api/v1/auth/kubernetes-auth')

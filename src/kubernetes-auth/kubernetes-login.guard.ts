@@ -1,9 +1,9 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { clientInfo } from '../common/auth/decorators';
-import { createValidationPipe } from '../common/http/validation.pipe';
-import { KubernetesLoginDto } from './dto/kubernetes-auth.dto';
-import { KubernetesLoginService, type VerifiedLogin } from './kubernetes-login.service';
+import { clientInfo } from '../common/auth/decorators.js';
+import { createValidationPipe } from '../common/http/validation.pipe.js';
+import { KubernetesLoginDto } from './dto/kubernetes-auth.dto.js';
+import { KubernetesLoginService, type VerifiedLogin } from './kubernetes-login.service.js';
 
 export type KubernetesLoginRequest = FastifyRequest & { kubernetesLogin?: VerifiedLogin };
 

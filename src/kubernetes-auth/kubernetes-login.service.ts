@@ -1,18 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import type { TokenSubject } from '../access-tokens/access-token.entity';
-import { AccessTokensService, type IssuedToken, type IssueTokenInput } from '../access-tokens/access-tokens.service';
-import { type AuditEntry, AuditService } from '../audit/audit.service';
-import type { ClientInfo } from '../common/auth/decorators';
-import { DomainError } from '../common/errors/domain-error';
-import { IdentitiesService } from '../identities/identities.service';
-import type { Identity } from '../identities/identity.entity';
-import { assertBindings } from './bindings';
-import type { KubernetesLoginDto } from './dto/kubernetes-auth.dto';
-import { InClusterCredentials } from './in-cluster-credentials';
-import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity';
-import { KUBERNETES_AUTH_METHOD, KubernetesAuthService } from './kubernetes-auth.service';
-import { type ClaimedServiceAccount, decodeServiceAccountJwt, EXP_LEEWAY_SECONDS } from './service-account-jwt';
-import { type ReviewedUser, TokenReviewService } from './token-review.service';
+import type { TokenSubject } from '../access-tokens/access-token.entity.js';
+import { AccessTokensService, type IssuedToken, type IssueTokenInput } from '../access-tokens/access-tokens.service.js';
+import { type AuditEntry, AuditService } from '../audit/audit.service.js';
+import type { ClientInfo } from '../common/auth/decorators.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { IdentitiesService } from '../identities/identities.service.js';
+import type { Identity } from '../identities/identity.entity.js';
+import { assertBindings } from './bindings.js';
+import type { KubernetesLoginDto } from './dto/kubernetes-auth.dto.js';
+import { InClusterCredentials } from './in-cluster-credentials.js';
+import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
+import { KUBERNETES_AUTH_METHOD, KubernetesAuthService } from './kubernetes-auth.service.js';
+import { type ClaimedServiceAccount, decodeServiceAccountJwt, EXP_LEEWAY_SECONDS } from './service-account-jwt.js';
+import { type ReviewedUser, TokenReviewService } from './token-review.service.js';
 
 /** What login steps 1-6 established; step 7 turns it into an access token. */
 export interface VerifiedLogin {

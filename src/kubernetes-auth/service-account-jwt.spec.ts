@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeServiceAccountJwt } from './service-account-jwt';
+import { decodeServiceAccountJwt } from './service-account-jwt.js';
 
 const enc = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
 const jwt = (payload: unknown, header: unknown = { alg: 'RS256', kid: 'k' }): string => `${enc(header)}.${enc(payload)}.c2ln`;

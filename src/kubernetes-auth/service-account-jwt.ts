@@ -1,4 +1,4 @@
-import { DomainError } from '../common/errors/domain-error';
+import { DomainError } from '../common/errors/domain-error.js';
 
 /** Claims of a service-account JWT, read without trusting them (the cluster is the judge). */
 export interface ClaimedServiceAccount {

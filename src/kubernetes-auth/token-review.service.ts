@@ -1,20 +1,17 @@
-import { Agent } from 'node:https';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { AuthenticationV1Api, type ConfigurationOptions, KubeConfig, type V1TokenReview, VersionApi } from '@kubernetes/client-node';
-// The object-parameter APIs take observable middleware; this wrapper adapts a promise-based one.
-import { PromiseMiddlewareWrapper } from '@kubernetes/client-node/dist/gen/middleware.js';
-import { DomainError } from '../common/errors/domain-error';
-import { isPrivateAddress, publicOnlyLookup } from '../common/net/private-address';
-import { MetricsService } from '../health/metrics.service';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { mapClusterError } from './cluster-errors';
-import { InClusterCredentials } from './in-cluster-credentials';
-import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity';
+import { AuthenticationV1Api, createConfiguration, ServerConfiguration, type V1TokenReview, VersionApi } from '@kubernetes/client-node';
+import { DomainError } from '../common/errors/domain-error.js';
+import { isPrivateAddress } from '../common/net/private-address.js';
+import { MetricsService } from '../health/metrics.service.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { mapClusterError } from './cluster-errors.js';
+import { ClusterTransport } from './cluster-transport.js';
+import { InClusterCredentials } from './in-cluster-credentials.js';
+import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
 
-/** Sockets kept per cluster config; the TLS sessions to one cluster never exceed it. */
-export const CLUSTER_POOL_SIZE = 16;
+export { CLUSTER_POOL_SIZE } from './cluster-transport.js';
 
 export interface ReviewedUser {
   username: string;
@@ -27,15 +24,15 @@ export type ReviewVerdict = { authenticated: true; user: ReviewedUser; audiences
 
 interface ClusterClient {
   version: number;
-  agent: Agent;
+  transport: ClusterTransport;
   authentication: AuthenticationV1Api;
   versions: VersionApi;
 }
 
 /**
- * The only code that talks to a cluster. One client per (config id, version) with a keep-alive
- * agent that carries the config's CA, and a timeout on every call, both injected with per-call
- * middleware. Never logs a TokenReview: its body echoes the reviewed token.
+ * The only code that talks to a cluster. One client per (config id, version): client-node's
+ * generated APIs over a ClusterTransport (keep-alive pool with the config's CA, a timeout on every
+ * call, the call's bearer). Never logs a TokenReview: its body echoes the reviewed token.
  */
 @Injectable()
 export class TokenReviewService implements OnModuleDestroy {
@@ -48,7 +45,7 @@ export class TokenReviewService implements OnModuleDestroy {
   ) {}
 
   onModuleDestroy(): void {
-    for (const client of this.clients.values()) client.agent.destroy();
+    for (const client of this.clients.values()) client.transport.close();
     this.clients.clear();
   }
 
@@ -58,7 +55,7 @@ export class TokenReviewService implements OnModuleDestroy {
     const body: V1TokenReview = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences.length ? { audiences } : {}) } };
     const started = performance.now();
     try {
-      const verdict = verdictOf(await client.authentication.createTokenReview({ body }, this.callOptions(client.agent, bearer)));
+      const verdict = verdictOf(await client.authentication.createTokenReview({ body }, { httpApi: client.transport.library(bearer) }));
       this.metrics.observeTokenReview((performance.now() - started) / 1000, null);
       return verdict;
     } catch (error) {
@@ -72,7 +69,7 @@ export class TokenReviewService implements OnModuleDestroy {
   async version(config: KubernetesAuthConfig): Promise<string> {
     const client = await this.client(config);
     try {
-      const info = await client.versions.getCode({}, this.callOptions(client.agent, null));
+      const info = await client.versions.getCode({}, { httpApi: client.transport.library(null) });
       if (typeof info?.gitVersion !== 'string') throw new Error('no gitVersion');
       return info.gitVersion;
     } catch (error) {
@@ -80,25 +77,10 @@ export class TokenReviewService implements OnModuleDestroy {
     }
   }
 
-  private callOptions(agent: Agent, bearer: string | null): ConfigurationOptions {
-    const timeoutMs = this.config.kubernetesTimeoutMs;
-    const middleware = new PromiseMiddlewareWrapper({
-      pre: async (context) => {
-        context.setAgent(agent);
-        context.setSignal(AbortSignal.timeout(timeoutMs));
-        if (bearer) context.setHeaderParam('Authorization', `Bearer ${bearer}`);
-        return context;
-      },
-      post: async (context) => context,
-    });
-    // 'append' keeps the library's own middleware; the default 'replace' would drop it.
-    return { middleware: [middleware], middlewareMergeStrategy: 'append' };
-  }
-
   private async client(config: KubernetesAuthConfig): Promise<ClusterClient> {
     const cached = this.clients.get(config.id);
     if (cached && cached.version === config.version) return cached;
-    cached?.agent.destroy();
+    cached?.transport.close();
     const ca = config.caCert || (config.tokenReviewerSource === 'in-cluster' ? await this.inCluster.caCert() : '');
     // in-cluster: the cluster Zerokey runs in, as Kubernetes tells every pod (never a tenant's host).
     const inCluster = config.tokenReviewerSource === 'in-cluster';
@@ -110,21 +92,16 @@ export class TokenReviewService implements OnModuleDestroy {
     if (publicOnly && isIP(hostname) && isPrivateAddress(hostname)) {
       throw new DomainError('KubernetesUnreachable', `kubernetesHost ${hostname} is a private address, refused by ALLOW_PRIVATE_KUBERNETES_HOSTS=false`);
     }
-    const kc = new KubeConfig();
-    kc.loadFromClusterAndUser(
-      { name: 'cluster', server, skipTLSVerify: !config.verifyTlsCertificate, ...(ca ? { caData: Buffer.from(ca).toString('base64') } : {}) },
-      { name: 'reviewer' },
-    );
-    // An empty CA means Node's system trust store, never "no verification".
-    const agent = new Agent({ keepAlive: true, maxSockets: CLUSTER_POOL_SIZE, maxFreeSockets: CLUSTER_POOL_SIZE, scheduling: 'lifo', rejectUnauthorized: config.verifyTlsCertificate, ...(ca ? { ca } : {}), ...(publicOnly ? { lookup: publicOnlyLookup } : {}) });
-    const client: ClusterClient = { version: config.version, agent, authentication: kc.makeApiClient(AuthenticationV1Api), versions: kc.makeApiClient(VersionApi) };
+    const transport = new ClusterTransport({ server, ca, verifyTls: config.verifyTlsCertificate, publicOnly }, this.config.kubernetesTimeoutMs);
+    const configuration = createConfiguration({ baseServer: new ServerConfiguration(server.replace(/\/+$/, ''), {}), httpApi: transport.library(null) });
+    const client: ClusterClient = { version: config.version, transport, authentication: new AuthenticationV1Api(configuration), versions: new VersionApi(configuration) };
     this.clients.set(config.id, client);
     return client;
   }
 
   /** Drops the client of a deleted config. */
   forget(configId: string): void {
-    this.clients.get(configId)?.agent.destroy();
+    this.clients.get(configId)?.transport.close();
     this.clients.delete(configId);
   }
 }

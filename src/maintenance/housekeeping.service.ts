@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, type EntityTarget, In, LessThan, type ObjectLiteral } from 'typeorm';
-import { AccessToken } from '../access-tokens/access-token.entity';
-import { AuditLog } from '../audit/audit-log.entity';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { AccessToken } from '../access-tokens/access-token.entity.js';
+import { AuditLog } from '../audit/audit-log.entity.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Token rows outlive their max expiry by this much, so revocations and audits can still name them. */

@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
-import { SigningKey } from '../access-tokens/signing-key.entity';
-import { signingKeyAad } from '../access-tokens/signing-keys.service';
-import type { SecretBox } from '../common/crypto/secret-box';
-import { KubernetesAuthConfig } from '../kubernetes-auth/kubernetes-auth-config.entity';
-import { reviewerJwtAad } from '../kubernetes-auth/kubernetes-auth.service';
+import { SigningKey } from '../access-tokens/signing-key.entity.js';
+import { signingKeyAad } from '../access-tokens/signing-keys.service.js';
+import type { SecretBox } from '../common/crypto/secret-box.js';
+import { KubernetesAuthConfig } from '../kubernetes-auth/kubernetes-auth-config.entity.js';
+import { reviewerJwtAad } from '../kubernetes-auth/kubernetes-auth.service.js';
 
 export interface ReencryptResult {
   reviewerJwts: number;

@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators';
-import type { Principal } from '../common/auth/principal';
-import { PaginationQueryDto } from '../common/dto/pagination.dto';
-import { ApiErrors } from '../common/http/api-errors.decorator';
-import { CreateMembershipDto, MembershipListDto, MembershipResponseDto, UpdateMembershipDto } from './dto/membership.dto';
-import { MembershipsService } from './memberships.service';
+import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators.js';
+import type { Principal } from '../common/auth/principal.js';
+import { PaginationQueryDto } from '../common/dto/pagination.dto.js';
+import { ApiErrors } from '../common/http/api-errors.decorator.js';
+import { CreateMembershipDto, MembershipListDto, MembershipResponseDto, UpdateMembershipDto } from './dto/membership.dto.js';
+import { MembershipsService } from './memberships.service.js';
 
 @ApiTags('organizations')
 @ApiBearerAuth()

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import type { OrgRoleNeeded, Principal } from '../common/auth/principal';
-import { DomainError } from '../common/errors/domain-error';
-import { Identity } from '../identities/identity.entity';
-import { User } from '../users/user.entity';
-import { OrgMembership } from './org-membership.entity';
+import type { OrgRoleNeeded, Principal } from '../common/auth/principal.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { Identity } from '../identities/identity.entity.js';
+import { User } from '../users/user.entity.js';
+import { OrgMembership } from './org-membership.entity.js';
 
 export type EffectiveRole = 'admin' | 'viewer' | 'no-access';
 

@@ -1,5 +1,5 @@
 import { Entity, Index } from 'typeorm';
-import { IdColumn, StringColumn, TimestampColumn, UuidColumn } from '../database/columns';
+import { IdColumn, StringColumn, TimestampColumn, UuidColumn } from '../database/columns.js';
 
 export const ORG_ROLES = ['admin', 'viewer'] as const;
 export type OrgRole = (typeof ORG_ROLES)[number];

@@ -1,5 +1,5 @@
 import { Entity, Index } from 'typeorm';
-import { IdColumn, StringColumn, TimestampColumn } from '../database/columns';
+import { IdColumn, StringColumn, TimestampColumn } from '../database/columns.js';
 
 @Entity('organizations')
 export class Organization {

@@ -1,10 +1,10 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal } from '../common/auth/decorators';
-import type { Principal } from '../common/auth/principal';
-import { ApiErrors } from '../common/http/api-errors.decorator';
-import { CreateOrganizationDto, OrganizationListDto, OrganizationResponseDto } from './dto/organization.dto';
-import { OrganizationsService } from './organizations.service';
+import { CurrentPrincipal } from '../common/auth/decorators.js';
+import type { Principal } from '../common/auth/principal.js';
+import { ApiErrors } from '../common/http/api-errors.decorator.js';
+import { CreateOrganizationDto, OrganizationListDto, OrganizationResponseDto } from './dto/organization.dto.js';
+import { OrganizationsService } from './organizations.service.js';
 
 @ApiTags('organizations')
 @ApiBearerAuth()

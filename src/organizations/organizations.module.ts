@@ -1,14 +1,14 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { Identity } from '../identities/identity.entity';
-import { User } from '../users/user.entity';
-import { MembershipsController } from './memberships.controller';
-import { MembershipsService } from './memberships.service';
-import { OrgAccessService } from './org-access.service';
-import { OrgMembership } from './org-membership.entity';
-import { Organization } from './organization.entity';
-import { OrganizationsController } from './organizations.controller';
-import { OrganizationsService } from './organizations.service';
+import { Identity } from '../identities/identity.entity.js';
+import { User } from '../users/user.entity.js';
+import { MembershipsController } from './memberships.controller.js';
+import { MembershipsService } from './memberships.service.js';
+import { OrgAccessService } from './org-access.service.js';
+import { OrgMembership } from './org-membership.entity.js';
+import { Organization } from './organization.entity.js';
+import { OrganizationsController } from './organizations.controller.js';
+import { OrganizationsService } from './organizations.service.js';
 
 /** Global so every feature can authorize against organization roles through OrgAccessService. */
 @Global()

@@ -2,10 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, In, type Repository } from 'typeorm';
-import type { Principal } from '../common/auth/principal';
-import { DomainError } from '../common/errors/domain-error';
-import { OrgMembership, type OrgRole } from './org-membership.entity';
-import { Organization } from './organization.entity';
+import type { Principal } from '../common/auth/principal.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { OrgMembership, type OrgRole } from './org-membership.entity.js';
+import { Organization } from './organization.entity.js';
 
 export interface OrganizationView {
   id: string;

@@ -1,12 +1,12 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Client, type ClientInfo, CurrentPrincipal, Public } from '../common/auth/decorators';
-import type { Principal } from '../common/auth/principal';
-import { ApiErrors } from '../common/http/api-errors.decorator';
-import { RateLimited } from '../common/rate-limit/rate-limit.guard';
-import { AccountsService } from './accounts.service';
-import { BootstrapDto, ChangePasswordDto, LoginDto, MessageDto, SessionDto } from './dto/account.dto';
-import { BootstrapResponseDto } from './dto/bootstrap-response.dto';
+import { Client, type ClientInfo, CurrentPrincipal, Public } from '../common/auth/decorators.js';
+import type { Principal } from '../common/auth/principal.js';
+import { ApiErrors } from '../common/http/api-errors.decorator.js';
+import { RateLimited } from '../common/rate-limit/rate-limit.guard.js';
+import { AccountsService } from './accounts.service.js';
+import { BootstrapDto, ChangePasswordDto, LoginDto, MessageDto, SessionDto } from './dto/account.dto.js';
+import { BootstrapResponseDto } from './dto/bootstrap-response.dto.js';
 
 @ApiTags('accounts')
 @Controller('api/v1')

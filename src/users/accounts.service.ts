@@ -1,18 +1,18 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { AccessTokensService } from '../access-tokens/access-tokens.service';
-import { AuditService } from '../audit/audit.service';
-import type { ClientInfo } from '../common/auth/decorators';
-import type { Principal } from '../common/auth/principal';
-import { hashPassword } from '../common/crypto/password-hasher';
-import { RateLimiterService } from '../common/rate-limit/rate-limiter.service';
-import { isUniqueViolation } from '../common/errors/database-errors';
-import { DomainError } from '../common/errors/domain-error';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { OrganizationsService, type OrganizationView } from '../organizations/organizations.service';
-import { InstanceState } from './instance-state.entity';
-import { UsersService, type UserView } from './users.service';
+import { AccessTokensService } from '../access-tokens/access-tokens.service.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { ClientInfo } from '../common/auth/decorators.js';
+import type { Principal } from '../common/auth/principal.js';
+import { hashPassword } from '../common/crypto/password-hasher.js';
+import { RateLimiterService } from '../common/rate-limit/rate-limiter.service.js';
+import { isUniqueViolation } from '../common/errors/database-errors.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { OrganizationsService, type OrganizationView } from '../organizations/organizations.service.js';
+import { InstanceState } from './instance-state.entity.js';
+import { UsersService, type UserView } from './users.service.js';
 
 export const SESSION_TTL_SECONDS = 12 * 3600;
 

@@ -1,5 +1,5 @@
 import { Entity, PrimaryColumn } from 'typeorm';
-import { TextColumn, TimestampColumn } from '../database/columns';
+import { TextColumn, TimestampColumn } from '../database/columns.js';
 
 /** Instance-wide facts written once, e.g. `bootstrapped`; the primary key makes the write race-free. */
 @Entity('instance_state')

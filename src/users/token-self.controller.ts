@@ -1,10 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal } from '../common/auth/decorators';
-import type { Principal } from '../common/auth/principal';
-import { ApiErrors } from '../common/http/api-errors.decorator';
-import { TokenSelfDto } from './dto/token-self.dto';
-import { TokenSelfService } from './token-self.service';
+import { CurrentPrincipal } from '../common/auth/decorators.js';
+import type { Principal } from '../common/auth/principal.js';
+import { ApiErrors } from '../common/http/api-errors.decorator.js';
+import { TokenSelfDto } from './dto/token-self.dto.js';
+import { TokenSelfService } from './token-self.service.js';
 
 @ApiTags('access tokens')
 @ApiBearerAuth()

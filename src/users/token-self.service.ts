@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { AccessTokensService } from '../access-tokens/access-tokens.service';
-import type { Principal } from '../common/auth/principal';
-import { DomainError } from '../common/errors/domain-error';
-import { IdentitiesService } from '../identities/identities.service';
-import type { TokenSelfDto } from './dto/token-self.dto';
-import { UsersService } from './users.service';
+import { AccessTokensService } from '../access-tokens/access-tokens.service.js';
+import type { Principal } from '../common/auth/principal.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { IdentitiesService } from '../identities/identities.service.js';
+import type { TokenSelfDto } from './dto/token-self.dto.js';
+import { UsersService } from './users.service.js';
 
 /** `GET /api/v1/auth/token/self`: who the bearer is, for identities and users alike. */
 @Injectable()

@@ -1,5 +1,5 @@
 import { Column, Entity, Index } from 'typeorm';
-import { IdColumn, StringColumn, TimestampColumn } from '../database/columns';
+import { IdColumn, StringColumn, TimestampColumn } from '../database/columns.js';
 
 @Entity('users')
 export class User {

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
-import { dummyPasswordHash, hashPassword, verifyPassword } from '../common/crypto/password-hasher';
-import { DomainError } from '../common/errors/domain-error';
-import { User } from './user.entity';
+import { dummyPasswordHash, hashPassword, verifyPassword } from '../common/crypto/password-hasher.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { User } from './user.entity.js';
 
 export interface UserView {
   id: string;

@@ -2,9 +2,9 @@ import { createPublicKey, type JsonWebKey, verify } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.factory';
-import { auth, decodeJwt, expectError, PASSWORD } from '../support/api-client';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { createApp } from '../../src/app.factory.js';
+import { auth, decodeJwt, expectError, PASSWORD } from '../support/api-client.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SESSION_SECONDS = 12 * 3600;

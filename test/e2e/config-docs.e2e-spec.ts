@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BEGIN_MARKER, defaultCell, END_MARKER, renderVariablesTable, updateConfigDocs } from '../../scripts/gen-config-docs';
-import { ERROR_STATUS } from '../../src/common/errors/error-codes';
-import { loadConfig, VARIABLES } from '../../src/config/config.schema';
+import { BEGIN_MARKER, defaultCell, END_MARKER, renderVariablesTable, updateConfigDocs } from '../../scripts/gen-config-docs.js';
+import { ERROR_STATUS } from '../../src/common/errors/error-codes.js';
+import { loadConfig, VARIABLES } from '../../src/config/config.schema.js';
 
 /**
  * The operator docs cannot drift from the code: docs/configuration.md documents every variable of
@@ -11,7 +11,7 @@ import { loadConfig, VARIABLES } from '../../src/config/config.schema';
  * its status.
  */
 
-const ROOT = resolve(__dirname, '../..');
+const ROOT = resolve(import.meta.dirname, '../..');
 const read = (file: string): string => readFileSync(join(ROOT, file), 'utf8');
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

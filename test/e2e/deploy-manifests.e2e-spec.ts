@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { loadConfig, VARIABLES } from '../../src/config/config.schema';
-import { HealthController } from '../../src/health/health.controller';
+import { loadConfig, VARIABLES } from '../../src/config/config.schema.js';
+import { HealthController } from '../../src/health/health.controller.js';
 
 /**
  * The Kubernetes manifests, the example workload and the Dockerfile against the app itself: every
@@ -13,11 +13,11 @@ import { HealthController } from '../../src/health/health.controller';
  * and image agree with the routes, the configuration schema and the Dockerfile.
  */
 
-const ROOT = resolve(__dirname, '../..');
-const productionRuntime = JSON.parse(readFileSync(join(ROOT, 'scripts/runtime.json'), 'utf8')) as { nodeFlags: string[]; env: Record<string, string> };
+const ROOT = resolve(import.meta.dirname, '../..');
+const productionRuntime = JSON.parse(readFileSync(join(ROOT, 'scripts/runtime.json'), 'utf8')) as { nodeVersion: string; nodeFlags: string[]; env: Record<string, string> };
 const DIR = join(ROOT, 'deploy/kubernetes');
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed YAML
+type Obj = Record<string, any>;  
 
 function load(file: string): Obj[] {
   const docs = parseAllDocuments(readFileSync(join(DIR, file), 'utf8'));
@@ -303,8 +303,9 @@ describe('Dockerfile', () => {
     .filter((l) => l && !l.startsWith('#'));
   const runtime = instructions.slice(instructions.findLastIndex((l) => /^FROM\s/i.test(l)));
 
-  it('is multi-stage on Node 20 slim, builds with npm ci and drops dev dependencies', () => {
-    expect(dockerfile).toMatch(/ARG NODE_IMAGE=node:20-slim|FROM node:20[\w.-]*-slim/);
+  it('is multi-stage on the pinned Node 24 slim image, builds with npm ci and drops dev dependencies', () => {
+    expect(productionRuntime.nodeVersion).toMatch(/^24\.\d+\.\d+$/);
+    expect(dockerfile).toContain(`ARG NODE_IMAGE=node:${productionRuntime.nodeVersion}-bookworm-slim`);
     expect(instructions.filter((l) => /^FROM\s/i.test(l))).toHaveLength(2);
     expect(dockerfile).toMatch(/npm ci\b/);
     expect(dockerfile).toMatch(/npm prune --omit=dev|npm ci[^\n]*--omit=dev/);
@@ -319,6 +320,13 @@ describe('Dockerfile', () => {
     expect(runtime.find((l) => /^CMD\s/i.test(l))).toBe(`CMD ${JSON.stringify(['node', ...productionRuntime.nodeFlags, 'dist/src/main.js']).replaceAll('","', '", "')}`);
     expect(existsSync(join(ROOT, 'src/main.ts'))).toBe(true);
     expect(runtime.some((l) => /^WORKDIR\s+\/app$/.test(l))).toBe(true);
+  });
+
+  it('runs the Node release that package.json engines, scripts/node24.sh and the running tests agree on', () => {
+    const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    expect(engines).toBe(`>=${productionRuntime.nodeVersion.split('.')[0]}`);
+    expect(readFileSync(join(ROOT, 'scripts/node24.sh'), 'utf8')).toContain(`NODE_VERSION=${productionRuntime.nodeVersion}\n`);
+    expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(24);
   });
 
   it('starts Node as scripts/runtime.json says, like npm start does', () => {

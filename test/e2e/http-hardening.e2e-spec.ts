@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectError } from '../support/api-client';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { expectError } from '../support/api-client.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('security headers, CORS and content types', () => {
   let t: TestApp;

@@ -3,15 +3,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccessToken } from '../../src/access-tokens/access-token.entity';
-import { SigningKey } from '../../src/access-tokens/signing-key.entity';
-import { AuditLog } from '../../src/audit/audit-log.entity';
-import { SecretBox } from '../../src/common/crypto/secret-box';
-import { KubernetesAuthConfig } from '../../src/kubernetes-auth/kubernetes-auth-config.entity';
-import { HousekeepingService, TOKEN_GRACE_MS } from '../../src/maintenance/housekeeping.service';
-import { reencryptSecrets } from '../../src/maintenance/reencrypt-secrets';
-import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../support/kubernetes-fixture';
-import { startTestApp } from '../support/test-app';
+import { AccessToken } from '../../src/access-tokens/access-token.entity.js';
+import { SigningKey } from '../../src/access-tokens/signing-key.entity.js';
+import { AuditLog } from '../../src/audit/audit-log.entity.js';
+import { SecretBox } from '../../src/common/crypto/secret-box.js';
+import { KubernetesAuthConfig } from '../../src/kubernetes-auth/kubernetes-auth-config.entity.js';
+import { HousekeepingService, TOKEN_GRACE_MS } from '../../src/maintenance/housekeeping.service.js';
+import { reencryptSecrets } from '../../src/maintenance/reencrypt-secrets.js';
+import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../support/kubernetes-fixture.js';
+import { startTestApp } from '../support/test-app.js';
 
 const DAY = 24 * 3600 * 1000;
 

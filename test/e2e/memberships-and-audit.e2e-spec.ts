@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, bootstrap, expectError, PASSWORD, type Session } from '../support/api-client';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { auth, bootstrap, expectError, PASSWORD, type Session } from '../support/api-client.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('memberships and the audit log', () => {
   let t: TestApp;

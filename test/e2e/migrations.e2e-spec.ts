@@ -1,15 +1,17 @@
 import request from 'supertest';
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigrations } from '../../src/database/migrate';
-import { MIGRATIONS } from '../../src/database/data-source';
-import { bootstrap } from '../support/api-client';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { runMigrations } from '../../src/database/migrate.js';
+import { MIGRATIONS } from '../../src/database/data-source.js';
+import { bootstrap } from '../support/api-client.js';
+import { schemaDiff as schemaDiffOf } from '../support/schema.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const TABLES = ['organizations', 'users', 'org_memberships', 'identities', 'kubernetes_auth_configs', 'access_tokens', 'signing_keys', 'audit_logs', 'instance_state'];
 
 let t: TestApp;
 let ds: DataSource;
+const schemaDiff = (): Promise<string[]> => schemaDiffOf(ds);
 
 beforeAll(async () => {
   t = await startTestApp();
@@ -19,30 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-/**
- * The SQL TypeORM would run to make the database match the entities; empty when they agree.
- * Against MariaDB, TypeORM's `mysql` driver misreads nullable columns' defaults (MariaDB reports
- * the text `NULL`), so the comparison runs through its `mariadb` driver on the same database. That
- * one reads BOOLEAN back as tinyint(1) and compares the width, which entities never declare:
- * tell it the width MariaDB reports for BOOLEAN.
- */
-async function schemaDiff(): Promise<string[]> {
-  let source = ds;
-  if (ds.options.type === 'mysql') {
-    const [{ version }] = (await ds.query('SELECT VERSION() AS version')) as { version: string }[];
-    if (/mariadb/i.test(version)) {
-      source = await new DataSource({ ...ds.options, type: 'mariadb' } as DataSourceOptions).initialize();
-      for (const column of source.entityMetadatas.flatMap((m) => m.columns)) if (column.type === 'boolean') column.width = 1;
-    }
-  }
-  try {
-    const log = await source.driver.createSchemaBuilder().log();
-    return log.upQueries.map((q) => q.query);
-  } finally {
-    if (source !== ds) await source.destroy();
-  }
-}
 
 async function existingTables(): Promise<string[]> {
   const runner = ds.createQueryRunner();

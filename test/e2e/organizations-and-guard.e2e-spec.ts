@@ -2,10 +2,10 @@ import { createHmac, generateKeyPairSync, type KeyObject, randomUUID, sign } fro
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SigningKeysService } from '../../src/access-tokens/signing-keys.service';
-import { hashPassword } from '../../src/common/crypto/password-hasher';
-import { auth, bootstrap, decodeJwt, expectError, PASSWORD, type Session } from '../support/api-client';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { SigningKeysService } from '../../src/access-tokens/signing-keys.service.js';
+import { hashPassword } from '../../src/common/crypto/password-hasher.js';
+import { auth, bootstrap, decodeJwt, expectError, PASSWORD, type Session } from '../support/api-client.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

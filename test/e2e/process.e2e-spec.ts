@@ -2,15 +2,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { ensureBuilt, MAIN_JS as MAIN, ROOT } from '../support/build';
-import { freePort } from '../support/ports';
+import { ensureBuilt, MAIN_JS as MAIN, ROOT } from '../support/build.js';
+import { freePort } from '../support/ports.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth } from '../support/api-client';
-import { createMysqlDatabase } from '../support/test-app';
-import { listensOn } from '../support/service-process';
+import { auth } from '../support/api-client.js';
+import { createMysqlDatabase } from '../support/test-app.js';
+import { listensOn } from '../support/service-process.js';
 
 
 interface Service {

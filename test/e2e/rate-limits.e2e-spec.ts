@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrap, expectError, PASSWORD } from '../support/api-client';
-import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../support/kubernetes-fixture';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { JwtService } from '@nestjs/jwt';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { auth, bootstrap, expectError, PASSWORD } from '../support/api-client.js';
+import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../support/kubernetes-fixture.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /** A random client address, so counters never collide between runs that share a Redis. */
 const randomIp = (): string => `10.${randomBytes(1)[0]}.${randomBytes(1)[0]}.${randomBytes(1)[0]}`;
@@ -39,6 +40,33 @@ describe('rate limits (in memory)', () => {
     const id = await identityWithConfig(w);
     for (let i = 0; i < 3; i++) expect((await login(w, id, checkoutToken(w), { 'X-Forwarded-For': randomIp() })).status).toBe(200);
     expectError(await login(w, id, checkoutToken(w), { 'X-Forwarded-For': randomIp() }), 429, 'RateLimited');
+  });
+
+  it('invalid bearers: after LOGIN_RATE_LIMIT of them, an IP gets 429 without any signature check until the minute ends; verified tokens keep working', async () => {
+    const ip = randomIp();
+    const self = (token: string, from = ip): request.Test => request(w.t.url).get('/api/v1/auth/token/self').set('X-Forwarded-For', from).set(auth(token));
+    const [h, p] = w.admin.token.split('.');
+    const forged = (n: number): string => `${h}.${p}.${Buffer.alloc(64, n + 1).toString('base64url')}`;
+    expect((await self(w.admin.token)).status).toBe(200);
+    const fresh = await request(w.t.url).post('/api/v1/auth/login').set('X-Forwarded-For', randomIp()).send({ email: 'admin@example.com', password: PASSWORD });
+    expect(fresh.status).toBe(200);
+    const verify = vi.spyOn(w.t.app.get(JwtService), 'verifyAsync');
+    try {
+      for (let i = 0; i < 3; i++) expectError(await self(forged(i)), 401, 'InvalidAccessToken');
+      expect(verify).toHaveBeenCalledTimes(3);
+      const limited = expectError(await self(forged(3)), 429, 'RateLimited');
+      expect(limited.message).toContain('invalid access tokens');
+      expect(Number((await self(forged(4))).headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      // A genuine token this replica has not verified yet waits too; one it has verified does not.
+      expectError(await self(fresh.body.accessToken), 429, 'RateLimited');
+      expect(verify).toHaveBeenCalledTimes(3);
+      expect((await self(w.admin.token)).status).toBe(200);
+      // Other addresses are not affected.
+      expectError(await self(forged(5), randomIp()), 401, 'InvalidAccessToken');
+      expect((await self(fresh.body.accessToken, randomIp())).status).toBe(200);
+    } finally {
+      verify.mockRestore();
+    }
   });
 
   it('guards session login and bootstrap per IP', async () => {

@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { SigningKey } from '../../src/access-tokens/signing-key.entity';
+import { SigningKey } from '../../src/access-tokens/signing-key.entity.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, bootstrap, expectError, PASSWORD, type Session } from '../support/api-client';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { auth, bootstrap, expectError, PASSWORD, type Session } from '../support/api-client.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const kidOf = (jwt: string): string => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString()).kid as string;
 

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, bootstrap, expectError, type Session } from '../support/api-client';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { auth, bootstrap, expectError, type Session } from '../support/api-client.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import type { TestApp } from './test-app';
+import type { TestApp } from './test-app.js';
 
 export const PASSWORD = 'correct horse battery staple';
 

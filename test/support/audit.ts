@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import type { TestApp } from './test-app';
+import type { TestApp } from './test-app.js';
 
 export interface AuditRow {
   id: number;

@@ -1,7 +1,7 @@
 import request from 'supertest';
-import { KubernetesSimulator } from './kubernetes-simulator';
-import { auth, bootstrap, type Session } from './api-client';
-import { startTestApp, type TestApp } from './test-app';
+import { KubernetesSimulator } from './kubernetes-simulator/index.js';
+import { auth, bootstrap, type Session } from './api-client.js';
+import { startTestApp, type TestApp } from './test-app.js';
 
 export interface KubernetesWorld {
   t: TestApp;

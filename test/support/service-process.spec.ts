@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { listensOn } from './service-process';
+import { listensOn } from './service-process.js';
 
 describe('listensOn', () => {
   it('tells the process listening on a port from any other process', async () => {

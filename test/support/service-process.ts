@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import request from 'supertest';
-import { MAIN_JS, ROOT } from './build';
-import { freePort } from './ports';
+import { MAIN_JS, ROOT } from './build.js';
+import { freePort } from './ports.js';
 
 /**
  * Zerokey's built entry point running as its own process on 127.0.0.1, for specs that kill or stop
@@ -97,7 +97,7 @@ export function listensOn(pid: number, port: number): boolean {
     return false;
   }
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(table, 'utf8');
     } catch {

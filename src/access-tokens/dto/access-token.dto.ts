@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { MAX_ACCESS_TOKEN_LENGTH } from '../token-codec';
+import { MAX_ACCESS_TOKEN_LENGTH } from '../token-codec.js';
 
 export class AccessTokenBodyDto {
   @ApiProperty({ description: 'an access token issued by Zerokey', maxLength: MAX_ACCESS_TOKEN_LENGTH })

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
-import { PaginationQueryDto } from '../../common/dto/pagination.dto';
+import { PaginationQueryDto } from '../../common/dto/pagination.dto.js';
 
 export class AuditLogQueryDto extends PaginationQueryDto {
   @ApiPropertyOptional({ example: 'kubernetes-auth.login' })

@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { Principal } from './principal';
+import type { Principal } from './principal.js';
 
 export const IS_PUBLIC = 'zerokey:isPublic';
 

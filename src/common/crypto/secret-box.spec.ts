@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SecretBox } from './secret-box';
+import { SecretBox } from './secret-box.js';
 
 describe('SecretBox (AES-256-GCM)', () => {
   const key = randomBytes(32);

@@ -1,4 +1,4 @@
-import { ERROR_STATUS, type ErrorCode } from './error-codes';
+import { ERROR_STATUS, type ErrorCode } from './error-codes.js';
 
 export interface ValidationDetail {
   field: string;

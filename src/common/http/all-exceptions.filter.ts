@@ -1,8 +1,8 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, type ValidationDetail } from '../errors/domain-error';
-import { ERROR_STATUS, type ErrorCode } from '../errors/error-codes';
-import { isDatabaseUnavailable } from '../errors/database-errors';
+import { DomainError, type ValidationDetail } from '../errors/domain-error.js';
+import { ERROR_STATUS, type ErrorCode } from '../errors/error-codes.js';
+import { isDatabaseUnavailable } from '../errors/database-errors.js';
 
 interface ErrorBody {
   statusCode: number;

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
-import { ERROR_STATUS, type ErrorCode } from '../errors/error-codes';
+import { ERROR_STATUS, type ErrorCode } from '../errors/error-codes.js';
 
 /** Documents the error codes a route can answer with, grouped by status, in the OpenAPI spec. */
 export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {

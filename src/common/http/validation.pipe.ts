@@ -1,5 +1,5 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
-import { validationError, type ValidationDetail } from '../errors/domain-error';
+import { validationError, type ValidationDetail } from '../errors/domain-error.js';
 
 function flatten(errors: ValidationError[], prefix = ''): ValidationDetail[] {
   const details: ValidationDetail[] = [];

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import type { AppConfig } from '../../config/app-config';
+import type { AppConfig } from '../../config/app-config.js';
 
 /**
  * JSON logs through pino. Every line logged while handling a request carries its `reqId`.
@@ -28,6 +28,9 @@ export class LoggingModule {
             redact: { paths: ['req.headers', 'headers.authorization', '*.authorization', '*.password', '*.jwt', '*.accessToken', '*.tokenReviewerJwt'], censor: '[redacted]' },
             quietReqLogger: true,
           },
+          // nestjs-pino's default route pattern (`{/*splat}`) matches no request under Nest 12's
+          // Fastify adapter: no request was logged at all (test/e2e/process.e2e-spec.ts "logs").
+          forRoutes: [{ path: '*splat', method: RequestMethod.ALL }],
         }),
       ],
     };

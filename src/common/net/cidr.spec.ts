@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IpMatcher, normalizeIp, parseCidr } from './cidr';
+import { IpMatcher, normalizeIp, parseCidr } from './cidr.js';
 
 describe('CIDR matching', () => {
   it('parses v4, v6 and bare addresses, refuses garbage', () => {

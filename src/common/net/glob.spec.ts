@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { globMatches, listMatches, parseList } from './glob';
+import { globMatches, listMatches, parseList } from './glob.js';
 
 describe('binding lists', () => {
   it('splits on commas, trims and drops empty entries', () => {

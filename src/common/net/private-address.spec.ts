@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPrivateAddress, privateAddressesOf, publicOnlyLookup } from './private-address';
+import { isPrivateAddress, privateAddressesOf, publicOnlyLookup } from './private-address.js';
 
 describe('private addresses (SSRF guard)', () => {
   it.each(['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fd00:ec2::254', 'fe80::1', '::ffff:10.0.0.1', '::ffff:127.0.0.1', 'garbage'])('%s is private', (ip) => {

@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { lookup as lookupAll } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
-import { normalizeIp } from './cidr';
+import { normalizeIp } from './cidr.js';
 
 /** Loopback, private, link-local (incl. cloud metadata 169.254.169.254), CGNAT, unspecified and multicast ranges. */
 const PRIVATE = new BlockList();

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 
 /** Counters with expiry, in memory (one replica) or in Redis (shared by every replica). */
 export interface RateLimitStore {

@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable, SetMetadata, UseGuards, applyDecorators } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { RateLimiterService } from './rate-limiter.service';
+import { RateLimiterService } from './rate-limiter.service.js';
 
 const BUCKET = 'zerokey:rateLimitBucket';
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { DomainError } from '../errors/domain-error';
-import { MemoryRateLimitStore, type RateLimitStore, RedisRateLimitStore } from './rate-limit-store';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { DomainError } from '../errors/domain-error.js';
+import { MemoryRateLimitStore, type RateLimitStore, RedisRateLimitStore } from './rate-limit-store.js';
 
 const MINUTE_MS = 60_000;
 /** Session login: consecutive failures allowed per account before the back-off starts. */
@@ -15,6 +15,8 @@ const MAX_LOCK_MS = 15 * MINUTE_MS;
 @Injectable()
 export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
   private readonly store: RateLimitStore;
+  /** Per replica: the invalid-bearer limit protects this process's CPU, whatever the others see. */
+  private readonly local = new MemoryRateLimitStore();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.store = config.redisUrl ? new RedisRateLimitStore(config.redisUrl) : new MemoryRateLimitStore();
@@ -26,6 +28,7 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.store.close();
+    await this.local.close();
   }
 
   /** Counts a request for each key; 429 RateLimited when any is over the per-minute limit. */
@@ -36,6 +39,23 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
       const { count, resetInMs } = await this.store.hit(key, MINUTE_MS);
       if (count > limit) throw rateLimited(resetInMs, `too many requests: at most ${limit} per minute, try again later`);
     }
+  }
+
+  /**
+   * The defence against forged-token floods: once a client IP sent LOGIN_RATE_LIMIT invalid
+   * bearers within a minute, its unknown bearers get 429 until the minute ends, before any
+   * signature check. Tokens already verified keep working (they cost no signature check).
+   */
+  async assertBearersAccepted(ip: string): Promise<void> {
+    const ms = await this.local.lockedFor(`bearer-lock:${ip}`);
+    if (ms > 0) throw rateLimited(ms, 'too many invalid access tokens from this address: try again later');
+  }
+
+  async recordInvalidBearer(ip: string): Promise<void> {
+    const limit = this.config.loginRateLimit;
+    if (limit === 0) return;
+    const { count, resetInMs } = await this.local.hit(`bearer:${ip}`, MINUTE_MS);
+    if (count >= limit) await this.local.lock(`bearer-lock:${ip}`, resetInMs);
   }
 
   /** 429 while an account is in its back-off after failed logins. */

@@ -1,5 +1,5 @@
 import { registerDecorator, type ValidationOptions } from 'class-validator';
-import { parseCidr } from '../net/cidr';
+import { parseCidr } from '../net/cidr.js';
 
 /** An IPv4/IPv6 address or CIDR (`10.0.0.0/8`, `2001:db8::/32`, `::ffff:10.0.0.1`). */
 export function IsCidr(options?: ValidationOptions): PropertyDecorator {

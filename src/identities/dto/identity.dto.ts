@@ -1,12 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
-import { PaginationQueryDto } from '../../common/dto/pagination.dto';
-import { OptionalButNotNull } from '../../common/validation/optional';
-import { IsStringRecord } from '../../common/validation/string-record';
-import { IDENTITY_ROLES, type IdentityRole } from '../identity.entity';
+import { PaginationQueryDto } from '../../common/dto/pagination.dto.js';
+import { OptionalButNotNull } from '../../common/validation/optional.js';
+import { IsStringRecord } from '../../common/validation/string-record.js';
+import { IDENTITY_ROLES, type IdentityRole } from '../identity.entity.js';
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const NAME_RULE = /^[^\u0000-\u001f\u007f]+$/;
 
 export class CreateIdentityDto {

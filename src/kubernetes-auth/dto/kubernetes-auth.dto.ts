@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { IsCidr } from '../../common/validation/cidr.validator';
-import { OptionalButNotNull, OptionalOrNull } from '../../common/validation/optional';
-import { TOKEN_REVIEWER_SOURCES, type TokenReviewerSource } from '../kubernetes-auth-config.entity';
+import { IsCidr } from '../../common/validation/cidr.validator.js';
+import { OptionalButNotNull, OptionalOrNull } from '../../common/validation/optional.js';
+import { TOKEN_REVIEWER_SOURCES, type TokenReviewerSource } from '../kubernetes-auth-config.entity.js';
 
 export const MAX_TTL_SECONDS = 315_360_000;
 const MAX_INT32 = 2_147_483_647;

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsString, MaxLength, MinLength } from 'class-validator';
-import { OptionalButNotNull } from '../../common/validation/optional';
-import { ORG_ROLES, type OrgRole } from '../org-membership.entity';
+import { OptionalButNotNull } from '../../common/validation/optional.js';
+import { ORG_ROLES, type OrgRole } from '../org-membership.entity.js';
 
 const lowerTrim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { OrganizationDto } from '../../organizations/dto/organization.dto';
-import { UserDto } from './account.dto';
+import { OrganizationDto } from '../../organizations/dto/organization.dto.js';
+import { UserDto } from './account.dto.js';
 
 export class BootstrapResponseDto {
   @ApiProperty({ type: UserDto }) user: UserDto;

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IdentityDto } from '../../identities/dto/identity.dto';
-import { UserDto } from './account.dto';
+import { IdentityDto } from '../../identities/dto/identity.dto.js';
+import { UserDto } from './account.dto.js';
 
 export class TokenSelfDto {
   @ApiProperty({ enum: ['identity', 'user'] }) type: 'identity' | 'user';

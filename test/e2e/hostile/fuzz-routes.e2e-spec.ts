@@ -3,10 +3,10 @@ import { Agent, request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccessTokensService } from '../../../src/access-tokens/access-tokens.service';
-import { ERROR_STATUS } from '../../../src/common/errors/error-codes';
-import { auth, decodeJwt, PASSWORD } from '../../support/api-client';
-import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture';
+import { AccessTokensService } from '../../../src/access-tokens/access-tokens.service.js';
+import { ERROR_STATUS } from '../../../src/common/errors/error-codes.js';
+import { auth, decodeJwt, PASSWORD } from '../../support/api-client.js';
+import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture.js';
 
 /*
  * Property-based hostile input over every route of the API (DESIGN.md: "No request may produce a

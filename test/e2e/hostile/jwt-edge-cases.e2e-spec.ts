@@ -1,10 +1,10 @@
 import { createHmac, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccessTokensService } from '../../../src/access-tokens/access-tokens.service';
-import { SigningKeysService } from '../../../src/access-tokens/signing-keys.service';
-import { auth, decodeJwt, expectError } from '../../support/api-client';
-import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture';
+import { AccessTokensService } from '../../../src/access-tokens/access-tokens.service.js';
+import { SigningKeysService } from '../../../src/access-tokens/signing-keys.service.js';
+import { auth, decodeJwt, expectError } from '../../support/api-client.js';
+import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture.js';
 
 /*
  * JWT edge cases against the three places that take one: the bearer guard (every protected route),

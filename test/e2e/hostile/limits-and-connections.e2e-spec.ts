@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BODY_LIMIT_BYTES } from '../../../src/app.factory';
-import { auth, expectError } from '../../support/api-client';
-import { identityWithConfig, type KubernetesWorld, startKubernetesWorld } from '../../support/kubernetes-fixture';
+import { BODY_LIMIT_BYTES } from '../../../src/app.factory.js';
+import { auth, expectError } from '../../support/api-client.js';
+import { identityWithConfig, type KubernetesWorld, startKubernetesWorld } from '../../support/kubernetes-fixture.js';
 
 /*
  * Transport-level hostility: body and header limits, broken HTTP framing, request smuggling

@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, expectError, PASSWORD } from '../../support/api-client';
-import { auditRowsFor } from '../../support/audit';
-import { checkoutToken, createIdentity, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture';
+import { auth, expectError, PASSWORD } from '../../support/api-client.js';
+import { auditRowsFor } from '../../support/audit.js';
+import { checkoutToken, createIdentity, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture.js';
 
 /*
  * Unicode, NUL and control characters in what is stored and shown (identity and organization

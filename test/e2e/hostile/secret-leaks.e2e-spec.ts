@@ -4,11 +4,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { ensureBuilt, MAIN_JS as MAIN, ROOT } from '../../support/build';
-import { freePort } from '../../support/ports';
+import { ensureBuilt, MAIN_JS as MAIN, ROOT } from '../../support/build.js';
+import { freePort } from '../../support/ports.js';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubernetesSimulator } from '../../support/kubernetes-simulator';
+import { KubernetesSimulator } from '../../support/kubernetes-simulator/index.js';
 
 /*
  * No secret leaks (issue 6): the built service runs as a child process with LOG_LEVEL=debug on

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, decodeJwt, expectError } from '../../support/api-client';
-import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture';
+import { auth, decodeJwt, expectError } from '../../support/api-client.js';
+import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture.js';
 
 // The org admin's view of an identity's access tokens: list (metadata only), revoke one, revoke all.
 

@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, decodeJwt, expectError } from '../../support/api-client';
-import { checkoutToken, createIdentity as createIdentityOnly, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld, workingConfig } from '../../support/kubernetes-fixture';
+import { auth, decodeJwt, expectError } from '../../support/api-client.js';
+import { checkoutToken, createIdentity as createIdentityOnly, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld, workingConfig } from '../../support/kubernetes-fixture.js';
 
 // Trusted IPs of access tokens: checked at login, at renewal and at every use, against the config's
 // *current* list; IPv4/IPv6 CIDRs; X-Forwarded-For honoured only with TRUST_PROXY.

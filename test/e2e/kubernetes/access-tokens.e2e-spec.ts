@@ -1,8 +1,8 @@
 import { createPublicKey, generateKeyPairSync, type JsonWebKey, randomUUID, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, decodeJwt, expectError, PASSWORD } from '../../support/api-client';
-import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture';
+import { auth, decodeJwt, expectError, PASSWORD } from '../../support/api-client.js';
+import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture.js';
 
 // Access tokens after a successful Kubernetes login: shape and signature, token/self, the uses
 // limit under concurrency, renewal (same jti, max TTL cap, expiry) and public revocation.

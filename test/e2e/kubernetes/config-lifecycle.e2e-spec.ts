@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, expectError } from '../../support/api-client';
-import { checkoutToken, createIdentity, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld, workingConfig } from '../../support/kubernetes-fixture';
+import { auth, expectError } from '../../support/api-client.js';
+import { checkoutToken, createIdentity, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld, workingConfig } from '../../support/kubernetes-fixture.js';
 
 type Row = Record<string, unknown>;
 

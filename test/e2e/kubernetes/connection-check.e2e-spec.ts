@@ -1,8 +1,8 @@
-import { freePort } from '../../support/ports';
+import { freePort } from '../../support/ports.js';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, expectError } from '../../support/api-client';
-import { createIdentity, identityWithConfig, type KubernetesWorld, startKubernetesWorld } from '../../support/kubernetes-fixture';
+import { auth, expectError } from '../../support/api-client.js';
+import { createIdentity, identityWithConfig, type KubernetesWorld, startKubernetesWorld } from '../../support/kubernetes-fixture.js';
 
 
 describe('POST /api/v1/auth/kubernetes-auth/identities/:id/check', () => {

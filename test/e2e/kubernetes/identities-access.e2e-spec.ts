@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, expectError } from '../../support/api-client';
-import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld, workingConfig } from '../../support/kubernetes-fixture';
+import { auth, expectError } from '../../support/api-client.js';
+import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld, workingConfig } from '../../support/kubernetes-fixture.js';
 
 /**
  * DESIGN.md "Authorization everywhere": members lacking the role get 403 PermissionDenied, anyone

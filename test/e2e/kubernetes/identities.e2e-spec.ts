@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, expectError } from '../../support/api-client';
-import { createIdentity, identityWithConfig, type KubernetesWorld, startKubernetesWorld } from '../../support/kubernetes-fixture';
+import { auth, expectError } from '../../support/api-client.js';
+import { createIdentity, identityWithConfig, type KubernetesWorld, startKubernetesWorld } from '../../support/kubernetes-fixture.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

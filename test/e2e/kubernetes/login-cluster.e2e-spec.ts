@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { freePort } from '../../support/ports';
+import { freePort } from '../../support/ports.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, expectError } from '../../support/api-client';
-import { checkoutToken, createIdentity, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture';
-import type { SimulatorFault } from '../../support/kubernetes-simulator';
+import { auth, expectError } from '../../support/api-client.js';
+import { checkoutToken, createIdentity, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture.js';
+import type { SimulatorFault } from '../../support/kubernetes-simulator/index.js';
 
 
 describe('Kubernetes login: cluster faults map to 5xx codes (step 5)', () => {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, expectError } from '../../support/api-client';
-import { auditRowsFor } from '../../support/audit';
-import { checkoutToken, createIdentity, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture';
+import { auth, expectError } from '../../support/api-client.js';
+import { auditRowsFor } from '../../support/audit.js';
+import { checkoutToken, createIdentity, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture.js';
 
 function fakeJwt(payload: Record<string, unknown>, header: Record<string, unknown> = { alg: 'RS256', kid: 'x' }): string {
   const enc = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');

@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, expectError } from '../../support/api-client';
+import { auth, expectError } from '../../support/api-client.js';
 import { DataSource } from 'typeorm';
-import { KubernetesAuthConfig } from '../../../src/kubernetes-auth/kubernetes-auth-config.entity';
-import { checkoutToken, createIdentity, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture';
+import { KubernetesAuthConfig } from '../../../src/kubernetes-auth/kubernetes-auth-config.entity.js';
+import { checkoutToken, createIdentity, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture.js';
 
 describe('ALLOW_PRIVATE_KUBERNETES_HOSTS=false (SSRF)', () => {
   let w: KubernetesWorld;

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { ensureBuilt, MAIN_JS as MAIN } from '../../support/build';
+import { ensureBuilt, MAIN_JS as MAIN } from '../../support/build.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, expectError, PASSWORD } from '../../support/api-client';
-import { PrivateMariaDb } from '../../support/private-mariadb';
-import { ServiceProcess as Service } from '../../support/service-process';
+import { auth, expectError, PASSWORD } from '../../support/api-client.js';
+import { PrivateMariaDb } from '../../support/private-mariadb.js';
+import { ServiceProcess as Service } from '../../support/service-process.js';
 
 /**
  * DESIGN.md error codes / issue 6 "Database outage": with the database gone, readiness and every

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { ensureBuilt, MAIN_JS as MAIN } from '../../support/build';
+import { ensureBuilt, MAIN_JS as MAIN } from '../../support/build.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, expectError, PASSWORD } from '../../support/api-client';
-import { KubernetesSimulator } from '../../support/kubernetes-simulator';
-import { PrivateMariaDb } from '../../support/private-mariadb';
-import { ServiceProcess } from '../../support/service-process';
+import { auth, expectError, PASSWORD } from '../../support/api-client.js';
+import { KubernetesSimulator } from '../../support/kubernetes-simulator/index.js';
+import { PrivateMariaDb } from '../../support/private-mariadb.js';
+import { ServiceProcess } from '../../support/service-process.js';
 
 /**
  * DESIGN.md "Scale-out" and "Access tokens", issue 6 "Replicas": two real Zerokey processes (A and

@@ -1,7 +1,7 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubernetesSimulator } from './index';
-import { call, CallOptions, headerOf, tokenReviewBody } from './test-client';
+import { KubernetesSimulator } from './index.js';
+import { call, CallOptions, headerOf, tokenReviewBody } from './test-client.js';
 
 const UNAUTHORIZED = {
   kind: 'Status',

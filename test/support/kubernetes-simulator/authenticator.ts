@@ -1,6 +1,6 @@
-import { ClusterState, UserInfo } from './cluster-state';
-import { LEGACY_ISSUER } from './mint';
-import { decodeJwt, DecodedJwt, JwtPayload, SigningKey, verifyJwtSignature } from './tokens';
+import { ClusterState, UserInfo } from './cluster-state.js';
+import { LEGACY_ISSUER } from './mint.js';
+import { decodeJwt, DecodedJwt, JwtPayload, SigningKey, verifyJwtSignature } from './tokens.js';
 
 export type TokenAuthentication =
   | { ok: true; user: UserInfo; audiences: string[] }

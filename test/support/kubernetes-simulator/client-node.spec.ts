@@ -1,6 +1,6 @@
 import { ApiException, AuthenticationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubernetesSimulator } from './index';
+import { KubernetesSimulator } from './index.js';
 
 /** Proves the simulator speaks well enough for the real client the service uses. */
 describe('KubernetesSimulator with @kubernetes/client-node', () => {
@@ -91,6 +91,8 @@ describe('KubernetesSimulator with @kubernetes/client-node', () => {
 
     expect(failure).toBeInstanceOf(Error);
     expect(failure).not.toBeInstanceOf(ApiException);
-    expect(String((failure as Error).message)).toMatch(/certificate|self.signed|verify/i);
+    // client-node 2 sends through undici: a TypeError "fetch failed" whose cause is the TLS error.
+    const cause = (failure as Error & { cause?: { code?: string; message?: string } }).cause;
+    expect(`${(failure as Error).message} ${cause?.code} ${cause?.message}`).toMatch(/certificate|self.signed|verify/i);
   });
 });

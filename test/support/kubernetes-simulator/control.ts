@@ -1,8 +1,8 @@
 import { ServerResponse } from 'node:http';
-import { assertFault } from './faults';
-import type { HandlerDeps } from './request-handler';
-import { MintOptions } from './mint';
-import { sendJson } from './status';
+import { assertFault } from './faults.js';
+import type { HandlerDeps } from './request-handler.js';
+import { MintOptions } from './mint.js';
+import { sendJson } from './status.js';
 
 /**
  * Test-only endpoints for a simulator running in another process (standalone `--control`).

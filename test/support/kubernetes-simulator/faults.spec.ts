@@ -1,8 +1,8 @@
 import { Agent } from 'node:https';
 import { connect } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { KubernetesSimulator } from './index';
-import { call, tokenReviewBody } from './test-client';
+import { KubernetesSimulator } from './index.js';
+import { call, tokenReviewBody } from './test-client.js';
 
 describe('KubernetesSimulator faults', () => {
   let sim: KubernetesSimulator;

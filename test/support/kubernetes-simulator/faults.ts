@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { serviceAccountUser } from './authenticator';
-import { UserInfo } from './cluster-state';
-import { decodeJwt } from './tokens';
+import { serviceAccountUser } from './authenticator.js';
+import { UserInfo } from './cluster-state.js';
+import { decodeJwt } from './tokens.js';
 
 export type SimulatorFault =
   /** Answer normally after `ms`. Every request. */

@@ -2,9 +2,9 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubernetesSimulator } from './index';
-import { runStandalone, StandaloneInfo } from './main';
-import { call, tokenReviewBody } from './test-client';
+import { KubernetesSimulator } from './index.js';
+import { runStandalone, StandaloneInfo } from './main.js';
+import { call, tokenReviewBody } from './test-client.js';
 
 describe('KubernetesSimulator standalone mode with --control', () => {
   const caFile = join(tmpdir(), `kubernetes-simulator-spec-${process.pid}-ca.pem`);

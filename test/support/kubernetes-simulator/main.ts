@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { KubernetesSimulator } from './simulator';
-import { SigningAlgorithm } from './tokens';
+import { KubernetesSimulator } from './simulator.js';
+import { SigningAlgorithm } from './tokens.js';
 
 /**
  * Standalone simulator for manual runs and for tests in other processes:

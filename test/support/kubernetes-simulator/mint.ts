@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ClusterState } from './cluster-state';
-import { JwtPayload, signJwt, SigningKey } from './tokens';
+import { ClusterState } from './cluster-state.js';
+import { JwtPayload, signJwt, SigningKey } from './tokens.js';
 
 export interface MintOptions {
   namespace: string;

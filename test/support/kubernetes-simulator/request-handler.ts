@@ -1,9 +1,9 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
-import { AuthenticatorContext, authenticateToken } from './authenticator';
-import { ANONYMOUS_USER, UserInfo } from './cluster-state';
-import { handleControl } from './control';
-import { AnswerFault, isAnswerFault, isTransportFault, lyingUser, SimulatorFault, TransportFault, truncateJson } from './faults';
-import { MintOptions } from './mint';
+import { AuthenticatorContext, authenticateToken } from './authenticator.js';
+import { ANONYMOUS_USER, UserInfo } from './cluster-state.js';
+import { handleControl } from './control.js';
+import { AnswerFault, isAnswerFault, isTransportFault, lyingUser, SimulatorFault, TransportFault, truncateJson } from './faults.js';
+import { MintOptions } from './mint.js';
 import {
   badRequestStatus,
   internalErrorStatus,
@@ -16,8 +16,8 @@ import {
   tokenReviewForbiddenStatus,
   unauthorizedStatus,
   unsupportedMediaTypeStatus,
-} from './status';
-import { authenticatedReview, parseTokenReview, rejectedReview, TokenReviewSpec } from './token-review';
+} from './status.js';
+import { authenticatedReview, parseTokenReview, rejectedReview, TokenReviewSpec } from './token-review.js';
 
 export const TOKEN_REVIEWS_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';
 const MAX_BODY_BYTES = 3 * 1024 * 1024;

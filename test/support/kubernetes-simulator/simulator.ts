@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createServer, Server } from 'node:https';
 import { Socket } from 'node:net';
-import { AuthenticatorContext } from './authenticator';
-import { ClusterState } from './cluster-state';
-import { SimulatorFault } from './faults';
-import { MintOptions, mintServiceAccountToken } from './mint';
-import { createPki } from './pki';
-import { handleRequest, HandlerDeps, SimulatorCounters } from './request-handler';
-import { internalErrorStatus, sendJson } from './status';
-import { generateSigningKey, publicJwk, SigningAlgorithm, SigningKey } from './tokens';
+import { AuthenticatorContext } from './authenticator.js';
+import { ClusterState } from './cluster-state.js';
+import { SimulatorFault } from './faults.js';
+import { MintOptions, mintServiceAccountToken } from './mint.js';
+import { createPki } from './pki.js';
+import { handleRequest, HandlerDeps, SimulatorCounters } from './request-handler.js';
+import { internalErrorStatus, sendJson } from './status.js';
+import { generateSigningKey, publicJwk, SigningAlgorithm, SigningKey } from './tokens.js';
 
 export interface SimulatorOptions {
   /** Service-account token signing key. Default RS256. */

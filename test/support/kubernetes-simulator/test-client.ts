@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:https';
 import { IncomingHttpHeaders } from 'node:http';
-import { TOKEN_REVIEWS_PATH } from './request-handler';
+import { TOKEN_REVIEWS_PATH } from './request-handler.js';
 
 /** A bare HTTPS client for the simulator's own specs: real TLS, no library in between. */
 export interface CallOptions {

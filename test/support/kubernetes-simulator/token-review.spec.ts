@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubernetesSimulator } from './index';
-import { call, claimsOf, headerOf, tokenReviewBody } from './test-client';
+import { KubernetesSimulator } from './index.js';
+import { call, claimsOf, headerOf, tokenReviewBody } from './test-client.js';
 
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

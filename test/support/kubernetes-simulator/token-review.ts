@@ -1,4 +1,4 @@
-import { UserInfo } from './cluster-state';
+import { UserInfo } from './cluster-state.js';
 
 export const TOKEN_REVIEW_API_VERSION = 'authentication.k8s.io/v1';
 export const TOKEN_REVIEW_KIND = 'TokenReview';
