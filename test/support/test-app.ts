@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createConnection } from 'mysql2/promise';
-import { createApp } from '../../src/app.factory';
-import type { AppConfig } from '../../src/config/app-config';
-import { loadConfig } from '../../src/config/config.schema';
+import { createApp } from '../../src/app.factory.js';
+import type { AppConfig } from '../../src/config/app-config.js';
+import { loadConfig } from '../../src/config/config.schema.js';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -19,12 +19,16 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** Where a test app's data lives, before the app starts (see `prepare` of startTestApp). */
+export type TestDatabase = { dbType: 'sqlite'; dbFile: string } | { dbType: 'mysql'; dbUrl: string };
+
 /**
  * Starts the real application (same factory as main.ts) on a private database: a fresh SQLite
  * file, or with DB_TYPE=mysql a fresh database on the server of DB_URL, dropped at close.
- * `env` overrides configuration variables exactly like the environment would.
+ * `env` overrides configuration variables exactly like the environment would; `prepare` may fill
+ * the still empty database before the app (and its migrations) starts.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, prepare?: (db: TestDatabase) => Promise<void>): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'zerokey-test-'));
   const dbType = process.env.DB_TYPE === 'mysql' ? 'mysql' : 'sqlite';
   const base: Record<string, string> = {
@@ -44,6 +48,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     dbFile = join(dataDir, 'zerokey.sqlite');
     Object.assign(base, { DB_TYPE: 'sqlite', DB_PATH: dbFile });
   }
+  await prepare?.(dbType === 'mysql' ? { dbType, dbUrl: base.DB_URL } : { dbType, dbFile: dbFile! });
   const config = loadConfig({ ...base, ...env });
   const app = await createApp(config);
   await app.listen({ port: 0, host: '127.0.0.1' });
