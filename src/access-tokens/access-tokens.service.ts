@@ -74,7 +74,7 @@ export class AccessTokensService {
     this.byIdSql = `${c('id')} = ?`;
     this.authConfigColumn = `${this.sql.table}.${c('authConfigId')}`;
     this.usageSql = `SELECT ${c('authMethod')}, ${c('expiresAt')}, ${c('numUses')}, ${c('numUsesLimit')} FROM ${this.sql.table} WHERE ${this.byIdSql}`;
-    // DESIGN.md "Access tokens": the use is counted atomically, so exactly `limit` uses succeed.
+    // docs/api.md "Access tokens": the use is counted atomically, so exactly `limit` uses succeed.
     this.countUseSql =
       `UPDATE ${this.sql.table} SET ${c('numUses')} = ${c('numUses')} + 1, ${c('lastUsedAt')} = ? ` +
       `WHERE ${c('id')} = ? AND ${c('revokedAt')} IS NULL AND (${c('numUsesLimit')} = 0 OR ${c('numUses')} < ${c('numUsesLimit')})`;
@@ -132,7 +132,7 @@ export class AccessTokensService {
     }
   }
 
-  /** DESIGN.md "Access tokens": renewal checks in their documented order. */
+  /** docs/api.md "Access tokens": renewal checks in their documented order. */
   async renew(token: string, clientIp: string): Promise<IssuedToken> {
     const claims = await this.codec.verify(token, true);
     const row = await this.loadUnrevoked(claims.jti);

@@ -8,7 +8,7 @@ export interface Bindings {
 }
 
 /**
- * DESIGN.md: every non-empty list must match (AND): namespace, name, then the namespace/name
+ * docs/api.md "Kubernetes auth config fields": every non-empty list must match (AND): namespace, name, then the namespace/name
  * pair (globs allowed on either side of the slash).
  */
 export function assertBindings(bindings: Bindings, namespace: string, name: string): void {

@@ -28,7 +28,7 @@ interface ErrorLike {
   message?: unknown;
 }
 
-/** Maps a failed cluster call (client-node ApiException, node-fetch FetchError, abort, parse error) to DESIGN.md step 5. */
+/** Maps a failed cluster call (client-node ApiException, a transport error, a timeout, a parse error) to step 5 of docs/api.md "The Kubernetes login, step by step". */
 export function mapClusterError(error: unknown, timeoutMs: number): DomainError {
   if (error instanceof DomainError) return error;
   const e = (typeof error === 'object' && error !== null ? error : {}) as ErrorLike;

@@ -19,7 +19,7 @@ export interface ClusterEndpoint {
 }
 
 /**
- * client-node's HTTP layer for one cluster, given to it as its `httpApi` (DESIGN.md "Stack"):
+ * client-node's HTTP layer for one cluster, given to it as its `httpApi` (docs/architecture.md "The login path"):
  * Node's own http(s) client over one keep-alive agent that carries the CA and the private-host
  * guard, a timeout on the whole exchange, the bearer of the call, and no redirects followed
  * (a 3xx reaches client-node as an unexpected status, hence KubernetesBadResponse).

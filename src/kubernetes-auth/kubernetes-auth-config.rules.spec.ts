@@ -16,7 +16,7 @@ function details(fn: () => unknown): { field: string; message: string }[] {
 const minimal = { kubernetesHost: 'https://k8s.example:6443', allowedNamespaces: 'shop' };
 
 describe('Kubernetes auth config rules', () => {
-  it('applies the DESIGN.md defaults on attach; the source follows the JWT', () => {
+  it('applies the documented defaults on attach; the source follows the JWT', () => {
     const withJwt = resolveSettings(null, { ...minimal, tokenReviewerJwt: 'jwt' }, false);
     expect(withJwt.settings).toEqual({ ...DEFAULT_SETTINGS, ...minimal, tokenReviewerSource: 'stored' });
     expect(withJwt.jwtStored).toBe(true);

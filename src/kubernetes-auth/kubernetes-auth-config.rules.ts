@@ -45,7 +45,7 @@ export const IN_CLUSTER_HOST = 'https://kubernetes.default.svc';
 
 /**
  * Merges a write (attach: over the defaults; PATCH: over the stored config) and checks every
- * cross-field rule of DESIGN.md. `jwtStored` says whether a reviewer JWT will be stored after it.
+ * cross-field rule of docs/api.md. `jwtStored` says whether a reviewer JWT will be stored after it.
  */
 export function resolveSettings(base: ConfigSettings | null, patch: KubernetesAuthFieldsDto, jwtStoredBefore: boolean): { settings: ConfigSettings; jwtStored: boolean; warnings: ConfigWarning[] } {
   const jwtStored = patch.tokenReviewerJwt === undefined ? jwtStoredBefore : patch.tokenReviewerJwt !== null;

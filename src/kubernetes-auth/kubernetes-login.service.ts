@@ -28,7 +28,7 @@ const IDENTITY_CACHE_SIZE = 10_000;
 
 const SERVICE_ACCOUNT_USERNAME = /^system:serviceaccount:([^:]+):([^:]+)$/;
 
-/** The Kubernetes login, DESIGN.md "The Kubernetes login, step by step". */
+/** The Kubernetes login, docs/api.md "The Kubernetes login, step by step". */
 @Injectable()
 export class KubernetesLoginService {
   private readonly loginIdentities = new Map<string, LoginIdentity>();

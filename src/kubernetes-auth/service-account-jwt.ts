@@ -17,7 +17,7 @@ export const EXP_LEEWAY_SECONDS = 60;
 const invalid = (why: string): DomainError => new DomainError('InvalidServiceAccountToken', `the jwt is not a Kubernetes service-account token: ${why}`);
 
 /**
- * Decodes a JWT carrying service-account claims, projected or legacy layout (DESIGN.md login
+ * Decodes a JWT carrying service-account claims, projected or legacy layout (docs/api.md login
  * step 3). The signature is not checked here: the TokenReview does that.
  */
 export function decodeServiceAccountJwt(jwt: string): ClaimedServiceAccount {

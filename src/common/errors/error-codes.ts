@@ -1,4 +1,4 @@
-/** Every stable error code of the API and the HTTP status it answers with (DESIGN.md "Error codes"). */
+/** Every stable error code of the API and the HTTP status it answers with (docs/api.md "Error codes"). */
 export const ERROR_STATUS = {
   BadRequest: 400,
   Unauthorized: 401,

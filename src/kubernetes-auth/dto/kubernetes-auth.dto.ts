@@ -17,7 +17,7 @@ export class TrustedIpDto {
 }
 
 /**
- * Every field of the Kubernetes auth config (DESIGN.md table). All optional here: defaults and
+ * Every field of the Kubernetes auth config (docs/api.md "Kubernetes auth config fields"). All optional here: defaults and
  * cross-field rules (host required, TTL ≤ max TTL, binds something) are applied by the service
  * to the merged config, for attach and PATCH alike.
  */

@@ -9,7 +9,7 @@ import { auth, decodeJwt, PASSWORD } from '../../support/api-client.js';
 import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../../support/kubernetes-fixture.js';
 
 /*
- * Property-based hostile input over every route of the API (DESIGN.md: "No request may produce a
+ * Property-based hostile input over every route of the API (docs/api.md "Conventions": no request may produce a
  * 500 except a real server fault"). Every answer must be the documented 2xx or a 4xx in the error
  * shape with a known code; never a 5xx, never a hang. The app runs with TRUST_PROXY=true, the most
  * exposed setting: X-Forwarded-For is then attacker-controlled input too.

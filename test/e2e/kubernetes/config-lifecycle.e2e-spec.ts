@@ -9,7 +9,7 @@ import { checkoutToken, createIdentity, identityWithConfig, type KubernetesWorld
 type Row = Record<string, unknown>;
 
 /**
- * DESIGN.md: DELETE of a config revokes every token issued through it; deleting an identity
+ * docs/api.md: DELETE of a config revokes every token issued through it; deleting an identity
  * revokes its tokens and removes its config; every write is audited; the reviewer JWT is
  * write-only and encrypted at rest (AES-256-GCM), in the database file as in every response.
  */

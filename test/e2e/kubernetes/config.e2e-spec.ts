@@ -17,7 +17,7 @@ const codes = (res: request.Response): string[] => (res.body.warnings as { code:
 const hasKey = (value: unknown, key: string): boolean =>
   typeof value === 'object' && value !== null && (Object.prototype.hasOwnProperty.call(value, key) || Object.values(value).some((v) => hasKey(v, key)));
 
-/** DESIGN.md "Kubernetes auth config of one identity": attach, read and PATCH with every rule of the fields table. */
+/** docs/api.md "Kubernetes auth config fields": attach, read and PATCH with every rule of the fields table. */
 describe('Kubernetes auth config: attach, read, patch', () => {
   let w: KubernetesWorld;
   /** Every response body of this file, to prove no reviewer token ever leaves the service. */

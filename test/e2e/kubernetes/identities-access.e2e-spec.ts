@@ -5,7 +5,7 @@ import { auth, expectError } from '../../support/api-client.js';
 import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld, workingConfig } from '../../support/kubernetes-fixture.js';
 
 /**
- * DESIGN.md "Authorization everywhere": members lacking the role get 403 PermissionDenied, anyone
+ * docs/api.md "Authorization": members lacking the role get 403 PermissionDenied, anyone
  * else 404 as if the resource did not exist. Identities act with their own role, in their own
  * organization only.
  */

@@ -10,7 +10,7 @@ function fakeJwt(payload: Record<string, unknown>, header: Record<string, unknow
   return `${enc(header)}.${enc(payload)}.${Buffer.from('sig').toString('base64url')}`;
 }
 
-describe('Kubernetes login, steps 1-3 and 6 (DESIGN.md)', () => {
+describe('Kubernetes login, steps 1-3 and 6 (docs/api.md)', () => {
   let w: KubernetesWorld;
   let identityId: string;
   beforeAll(async () => {

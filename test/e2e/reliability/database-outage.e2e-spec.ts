@@ -10,7 +10,7 @@ import { PrivateMariaDb } from '../../support/private-mariadb.js';
 import { ServiceProcess as Service } from '../../support/service-process.js';
 
 /**
- * DESIGN.md error codes / issue 6 "Database outage": with the database gone, readiness and every
+ * docs/api.md "Error codes" / issue 6 "Database outage": with the database gone, readiness and every
  * request that needs the database answer 503 DatabaseUnavailable within a bounded time (no hang,
  * no crash, no half-written rows), and the service recovers by itself when the database returns.
  * Real MariaDB of our own, SIGKILLed and restarted on the same datadir and port; Zerokey runs as a

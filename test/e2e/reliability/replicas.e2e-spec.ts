@@ -11,7 +11,7 @@ import { PrivateMariaDb } from '../../support/private-mariadb.js';
 import { ServiceProcess } from '../../support/service-process.js';
 
 /**
- * DESIGN.md "Scale-out" and "Access tokens", issue 6 "Replicas": two real Zerokey processes (A and
+ * docs/operations.md (replicas) and docs/api.md "Access tokens", issue 6 "Replicas": two real Zerokey processes (A and
  * B, from dist/) on one MariaDB of our own. Nothing that must be consistent lives in process
  * memory: concurrent migrations, concurrent bootstraps, revocation, the use limit and signing-key
  * rotation all hold across the replicas.

@@ -50,7 +50,7 @@ export async function runStandalone(argv: string[], env: NodeJS.ProcessEnv = pro
   const caFile = values['ca-out'] ?? env['KUBE_SIM_CA_OUT'] ?? join(tmpdir(), `kubernetes-simulator-${simulator.port}-ca.pem`);
   writeFileSync(caFile, simulator.caPem);
 
-  // The demo cluster the README and DESIGN.md walk through.
+  // The demo cluster the README and docs/quickstart.md walk through.
   simulator.createServiceAccount('shop', 'checkout');
   simulator.createPod('shop', 'checkout-7d9f', 'checkout', 'node-a');
   const reviewerToken = simulator.createReviewer('auth', 'reviewer');
