@@ -1,6 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthenticatorContext, authenticateToken } from './authenticator';
-import { ANONYMOUS_USER, UserInfo } from './cluster-state';
+import { ANONYMOUS_USER, NamespaceRecord, UserInfo } from './cluster-state';
 import { handleControl } from './control';
 import { AnswerFault, isAnswerFault, isTransportFault, lyingUser, SimulatorFault, TransportFault, truncateJson } from './faults';
 import { MintOptions } from './mint';
@@ -8,6 +8,8 @@ import {
   badRequestStatus,
   internalErrorStatus,
   methodNotAllowedStatus,
+  namespaceForbiddenStatus,
+  namespaceNotFoundStatus,
   notFoundStatus,
   pathForbiddenStatus,
   payloadTooLargeStatus,
@@ -19,6 +21,7 @@ import {
 } from './status';
 import { authenticatedReview, parseTokenReview, rejectedReview, TokenReviewSpec } from './token-review';
 
+const NAMESPACE_PATH = /^\/api\/v1\/namespaces\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)$/;
 export const TOKEN_REVIEWS_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -74,9 +77,20 @@ function route(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, pat
       if (user.username === ANONYMOUS_USER.username) return sendJson(res, 403, pathForbiddenStatus(user.username, 'get', path));
       if (path === '/openid/v1/jwks') return sendJson(res, 200, deps.jwks, 'application/jwk-set+json');
       return sendJson(res, 200, deps.openIdConfiguration);
-    default:
+    default: {
+      const namespace = NAMESPACE_PATH.exec(path)?.[1];
+      if (namespace !== undefined && req.method === 'GET') return getNamespace(deps, res, user, namespace);
       return sendJson(res, 404, notFoundStatus());
+    }
   }
+}
+
+/** GET /api/v1/namespaces/<name>: authorization first (403 even for a missing one), then 404. */
+function getNamespace(deps: HandlerDeps, res: ServerResponse, user: UserInfo, name: string): void {
+  if (!deps.auth.state.canGetNamespaces(user)) return sendJson(res, 403, namespaceForbiddenStatus(user.username, name));
+  const namespace = deps.auth.state.getNamespace(name);
+  if (!namespace) return sendJson(res, 404, namespaceNotFoundStatus(name));
+  sendJson(res, 200, namespaceObject(namespace));
 }
 
 /** Returns false when the fault has dealt with the request (answered, dropped or hung). */
@@ -166,4 +180,15 @@ async function readBody(req: IncomingMessage): Promise<string | null | undefined
     return undefined;
   }
   return size > MAX_BODY_BYTES ? null : Buffer.concat(chunks).toString('utf8');
+}
+
+/** The Namespace as the API server serialises it (without managedFields). */
+function namespaceObject(namespace: NamespaceRecord): Record<string, unknown> {
+  return {
+    kind: 'Namespace',
+    apiVersion: 'v1',
+    metadata: { name: namespace.name, uid: namespace.uid, resourceVersion: '1', creationTimestamp: namespace.creationTimestamp, labels: { ...namespace.labels } },
+    spec: { finalizers: ['kubernetes'] },
+    status: { phase: 'Active' },
+  };
 }

@@ -97,8 +97,14 @@ export class KubernetesSimulator {
     this.fault = fault;
   }
 
-  createNamespace(name: string): void {
-    this.state.createNamespace(name);
+  /** Idempotent; labels, when given, replace the namespace's (plus kubernetes.io/metadata.name). */
+  createNamespace(name: string, labels?: Record<string, string>): void {
+    this.state.createNamespace(name, labels);
+  }
+
+  /** Lets a user or group name `get` namespaces (GET /api/v1/namespaces/<name>), like a ClusterRoleBinding would. */
+  grantNamespaceRead(subject: string): void {
+    this.state.grantNamespaceRead(subject);
   }
 
   /** Creates the namespace if needed. Creating an existing account replaces it with a new UID. */

@@ -32,6 +32,11 @@ export const tokenReviewForbiddenStatus = (username: string): StatusBody =>
 export const pathForbiddenStatus = (username: string, verb: string, path: string): StatusBody =>
   status(403, 'Forbidden', `forbidden: User "${username}" cannot ${verb} path "${path}"`, {});
 
+export const namespaceForbiddenStatus = (username: string, name: string): StatusBody =>
+  status(403, 'Forbidden', `namespaces "${name}" is forbidden: User "${username}" cannot get resource "namespaces" in API group "" in the namespace "${name}"`, { name, kind: 'namespaces' });
+
+export const namespaceNotFoundStatus = (name: string): StatusBody => status(404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' });
+
 export const notFoundStatus = (): StatusBody =>
   status(404, 'NotFound', 'the server could not find the requested resource', {});
 
