@@ -39,7 +39,7 @@ export interface SecretRecord {
 
 export const AUTHENTICATED_GROUP = 'system:authenticated';
 export const ANONYMOUS_USER: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
-const SUPERUSER_GROUP = 'system:masters';
+export const SUPERUSER_GROUP = 'system:masters';
 // The alphabet Kubernetes uses for generated name suffixes (no vowels, no look-alikes).
 const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
