@@ -14,13 +14,26 @@ export interface KubeResponse {
   text: string;
 }
 
+export interface KubeRequestOptions {
+  bearer?: string;
+  body?: unknown;
+  contentType?: string;
+  /** Default `application/json, *\/*`; null sends no Accept header. */
+  accept?: string | null;
+  /** Default none (the server's field manager is then "unknown"). */
+  userAgent?: string;
+}
+
 /**
  * One plain HTTPS call to an API server (real or simulated), trusting only its CA, without keep-alive,
  * so tests see exactly what the server answers. `bearer` undefined sends no Authorization header.
  */
-export function kubeRequest(endpoint: KubeEndpoint, method: string, path: string, options: { bearer?: string; body?: unknown; contentType?: string } = {}): Promise<KubeResponse> {
+export function kubeRequest(endpoint: KubeEndpoint, method: string, path: string, options: KubeRequestOptions = {}): Promise<KubeResponse> {
   const payload = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = {};
+  // kube-apiserver answers 406 to the JWKS asked for as plain application/json.
+  if (options.accept !== null) headers.Accept = options.accept ?? 'application/json, */*';
+  if (options.userAgent) headers['User-Agent'] = options.userAgent;
   if (options.bearer !== undefined) headers.Authorization = `Bearer ${options.bearer}`;
   if (payload !== undefined) {
     headers['Content-Type'] = options.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
