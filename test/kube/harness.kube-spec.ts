@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ControlPlane, ETCD_VERSION, findKubeBinaries, KUBERNETES_VERSION, kubeBinariesDir, kubeRequest } from '../support/kube-apiserver/index.js';
+import { ControlPlane, ETCD_VERSION, findKubeBinaries, KUBE_ISSUER, KubeCluster, KUBERNETES_VERSION, kubeBinariesDir, kubeRequest } from '../support/kube-apiserver/index.js';
 
 // vitest runs from the repository root.
 const root = process.cwd();
@@ -53,6 +53,25 @@ describe('kube-apiserver harness: the control plane', () => {
     expect(anonymous.status).toBe(403);
     expect(anonymous.body).toMatchObject({ kind: 'Status', reason: 'Forbidden', message: 'namespaces is forbidden: User "system:anonymous" cannot list resource "namespaces" in API group "" at the cluster scope' });
     expect((await kubeRequest(plane, 'GET', '/api/v1/namespaces', { bearer: 'not-a-token' })).status).toBe(401);
+  });
+
+  it('mints TokenRequest tokens with the asked audiences, expiry and pod binding', async () => {
+    const cluster = new KubeCluster(plane);
+    await cluster.createNamespace('mint', { team: 'a' });
+    const { uid } = await cluster.createServiceAccount('mint', 'app');
+    const pod = await cluster.createPod('mint', 'app-1', 'app');
+    const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+    const plain = claims(await cluster.requestToken('mint', 'app'));
+    expect(plain).toMatchObject({ aud: [KUBE_ISSUER], iss: KUBE_ISSUER, sub: 'system:serviceaccount:mint:app', 'kubernetes.io': { namespace: 'mint', serviceaccount: { name: 'app', uid } } });
+    expect(plain.exp - plain.iat).toBe(3600);
+    const bound = claims(await cluster.requestToken('mint', 'app', { audiences: ['zerokey', 'vault'], expirationSeconds: 600, pod: { name: 'app-1', uid: pod.uid } }));
+    expect(bound.aud).toEqual(['zerokey', 'vault']);
+    expect(bound.exp - bound.iat).toBe(600);
+    expect(bound['kubernetes.io'].pod).toEqual({ name: 'app-1', uid: pod.uid });
+    // The pod stays Pending: no scheduler, no kubelet.
+    const status = await cluster.call('GET', '/api/v1/namespaces/mint/pods/app-1');
+    expect((status.body as { status: { phase: string } }).status.phase).toBe('Pending');
+    await expect(cluster.requestToken('mint', 'app', { expirationSeconds: 599 })).rejects.toThrow(/422|less than 10 minutes/);
   });
 
   it('stops every process it started', async () => {
