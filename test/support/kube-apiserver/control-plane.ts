@@ -150,7 +150,17 @@ function spawnLogged(binary: string, args: string[], logFile: string): ChildProc
   running.add(child);
   child.once('exit', () => running.delete(child));
   child.once('error', () => running.delete(child));
+  if (child.pid !== undefined) watchdog(child.pid);
   return child;
+}
+
+/**
+ * A test worker killed with SIGKILL runs no exit hook: a detached shell then kills the child once
+ * this process is gone, and ends by itself as soon as the child has exited.
+ */
+function watchdog(childPid: number): void {
+  const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${childPid} 2>/dev/null; do sleep 1; done; kill -9 ${childPid} 2>/dev/null; exit 0`;
+  spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' }).unref();
 }
 
 async function waitFor(what: string, logFile: string, children: ChildProcess[], ready: () => Promise<boolean>): Promise<void> {
