@@ -108,7 +108,7 @@ describe('Kubernetes login against a real kube-apiserver', () => {
       expect(res.status, JSON.stringify(res.body)).toBe(200);
     });
 
-    it('a token signed by another key → 401 ServiceAccountTokenRejected with the server’s reason', async () => {
+    it('a token with a forged signature → 401 ServiceAccountTokenRejected with the server’s reason', async () => {
       const token = await podToken();
       const [header, payload] = token.split('.');
       const forged = `${header}.${payload}.${Buffer.from(randomUUID()).toString('base64url')}`;
