@@ -71,7 +71,7 @@ async function main(): Promise<void> {
 }
 
 // Run only as the entry point, not when a spec imports runStandalone.
-if (typeof module !== 'undefined' && typeof require !== 'undefined' && require.main === module) {
+if (import.meta.main) {
   main().catch((error: unknown) => {
     process.stderr.write(`kubernetes-simulator: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
