@@ -79,7 +79,7 @@ export class KubernetesLoginService {
       subject,
     };
     // The token row and its audit row share one commit.
-    const { issued, alongsideWritten } = await this.tokens.issueWith(token, [this.audit.writeOf(audit)]);
+    const { issued, alongsideWritten } = await this.tokens.issueWith(token, () => this.audit.write(audit));
     await Promise.all([this.identities.recordLogin(identity.id, new Date()), alongsideWritten ? undefined : this.audit.record(audit)]);
     return issued;
   }
