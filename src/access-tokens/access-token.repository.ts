@@ -4,6 +4,12 @@ import { TableRepository } from '../database/table-repository.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { AccessToken } from './access-token.entity.js';
 
+/** Uses counted in memory for one token (tokens without a use limit). */
+export interface TokenUses {
+  count: number;
+  at: Date;
+}
+
 /** Whose tokens: an identity's, a config's, a user's. */
 export type TokenOwner = { identityId: string } | { authConfigId: string } | { userId: string };
 
@@ -49,6 +55,15 @@ export class AccessTokenRepository extends TableRepository<AccessToken> {
         .execute(),
     );
     return result.affected === 1;
+  }
+
+  /** Adds coalesced uses (tokens without a use limit), all in one transaction. */
+  async addUses(uses: Map<string, TokenUses>): Promise<void> {
+    await this.uow.transaction(async () => {
+      for (const [id, { count, at }] of uses) {
+        await this.run((repo) => repo.createQueryBuilder().update().set({ numUses: () => 'numUses + :count', lastUsedAt: at }).where('id = :id', { id }).setParameter('count', count).execute());
+      }
+    });
   }
 
   async renewed(id: string, expiresAt: Date, at: Date): Promise<void> {

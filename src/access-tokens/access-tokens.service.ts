@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { Principal } from '../common/auth/principal.js';
 import { RateLimiterService } from '../common/rate-limit/rate-limiter.service.js';
-import { UnitOfWork } from '../database/unit-of-work.js';
+import { CoalescedWrites } from '../database/coalesced-writes.js';
+import { GroupCommit } from '../database/group-commit.js';
 import type { AccessToken, AuthMethod, TokenSubject } from './access-token.entity.js';
-import { AccessTokenRepository, type TokenOwner } from './access-token.repository.js';
+import { AccessTokenRepository, type TokenOwner, type TokenUses } from './access-token.repository.js';
 import { AuthMethodRegistry } from './auth-method-registry.js';
 import { type AccessTokenClaims, TokenCodec } from './token-codec.js';
 
@@ -50,21 +50,27 @@ export interface AccessTokenView {
 
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 
-/** Tokens seen alive, by id: only their fixed fields (owner, auth method, config) are read from here. */
-const LIVE_TOKEN_CACHE_SIZE = 10_000;
-
 /** Issues, renews, authenticates and revokes access tokens; one row per token, never the token. */
 @Injectable()
-export class AccessTokensService {
-  private readonly live = new LRUCache<string, AccessToken>({ max: LIVE_TOKEN_CACHE_SIZE });
+export class AccessTokensService implements OnModuleDestroy {
+  /** Uses of tokens without a use limit: informational, coalesced, written within a second. */
+  private readonly uses = new CoalescedWrites<string, TokenUses>(
+    'TokenUses',
+    (waiting, next) => ({ count: waiting.count + next.count, at: next.at > waiting.at ? next.at : waiting.at }),
+    (values) => this.tokens.addUses(values),
+  );
 
   constructor(
     private readonly tokens: AccessTokenRepository,
-    private readonly uow: UnitOfWork,
+    private readonly commits: GroupCommit,
     private readonly codec: TokenCodec,
     private readonly registry: AuthMethodRegistry,
     private readonly limiter: RateLimiterService,
   ) {}
+
+  async onModuleDestroy(): Promise<void> {
+    await this.uses.flush();
+  }
 
   async issue(input: IssueTokenInput): Promise<IssuedToken> {
     return (await this.issueWith(input)).issued;
@@ -103,13 +109,14 @@ export class AccessTokensService {
     return { issued, alongsideWritten };
   }
 
+  /** The row commits with those of concurrent logins (group commit); the answer waits for that commit. */
   private async store(row: AccessToken, alongside?: () => Promise<void>): Promise<boolean> {
     if (!alongside) {
-      await this.tokens.insert(row);
+      await this.commits.submit(() => this.tokens.insert(row));
       return false;
     }
     try {
-      await this.uow.transaction(async () => {
+      await this.commits.submit(async () => {
         await this.tokens.insert(row);
         await alongside();
       });
@@ -138,23 +145,20 @@ export class AccessTokensService {
 
   /**
    * The bearer check of every authenticated request, in the documented order: signature and
-   * `exp`, revocation, trusted IP, then the use. A token already seen alive skips the read of its
-   * row: counting the use also refuses a revoked row, and only then is the row read, to say why.
+   * `exp`, revocation (one read of the row), trusted IP, then the use: counted atomically for a
+   * token with a use limit (group commit), coalesced in memory for one without (no write here).
    */
   async authenticate(token: string, clientIp: string): Promise<Principal> {
     const claims = await this.verifyBearer(token, clientIp);
-    const known = this.live.get(claims.jti);
-    const row = known ?? (await this.loadUnrevoked(claims.jti));
-    if (!(await this.ipTrusted(row, clientIp))) {
-      // Revocation is reported before the IP, as when the row has just been read.
-      if (known) await this.loadUnrevoked(row.id);
-      throw ipNotTrusted(clientIp);
-    }
-    if (!(await this.tokens.countUse(row.id, new Date()))) {
+    const row = await this.loadUnrevoked(claims.jti);
+    if (!(await this.ipTrusted(row, clientIp))) throw ipNotTrusted(clientIp);
+    const now = new Date();
+    if (row.numUsesLimit === 0) {
+      this.uses.add(row.id, { count: 1, at: now });
+    } else if (!(await this.commits.submit(() => this.tokens.countUse(row.id, now)))) {
       await this.loadUnrevoked(row.id);
       throw usesExhausted();
     }
-    if (!known) this.live.set(row.id, row);
     return principalOf(row);
   }
 
@@ -182,8 +186,9 @@ export class AccessTokensService {
   }
 
   /** What `token/self` shows of a token: one narrow read, after the guard counted the use. */
-  usage(id: string): Promise<Pick<AccessToken, 'authMethod' | 'expiresAt' | 'numUses' | 'numUsesLimit'> | null> {
-    return this.tokens.usage(id);
+  async usage(id: string): Promise<Pick<AccessToken, 'authMethod' | 'expiresAt' | 'numUses' | 'numUsesLimit'> | null> {
+    const usage = await this.tokens.usage(id);
+    return usage && this.withWaitingUses(usage, id);
   }
 
   findById(id: string): Promise<AccessToken | null> {
@@ -193,12 +198,12 @@ export class AccessTokensService {
   async find(identityId: string, tokenId: string): Promise<AccessTokenView> {
     const row = await this.tokens.findOfIdentity(identityId, tokenId);
     if (!row) throw new DomainError('AccessTokenNotFound', 'access token not found');
-    return toView(row);
+    return toView(this.withWaitingUses(row, row.id));
   }
 
   async listForIdentity(identityId: string, offset: number, limit: number): Promise<{ accessTokens: AccessTokenView[]; totalCount: number }> {
     const [rows, totalCount] = await this.tokens.listOfIdentity(identityId, offset, limit);
-    return { accessTokens: rows.map(toView), totalCount };
+    return { accessTokens: rows.map((row) => toView(this.withWaitingUses(row, row.id))), totalCount };
   }
 
   /** Revokes every live token of an owner (in the caller's unit of work, when there is one). */
@@ -214,11 +219,15 @@ export class AccessTokensService {
   private async loadUnrevoked(id: string): Promise<AccessToken> {
     const row = await this.findById(id);
     // A row purged by housekeeping belongs to a token that can no longer be valid.
-    if (!row || row.revokedAt) {
-      this.live.delete(id);
-      throw new DomainError('AccessTokenRevoked', 'the access token has been revoked: log in again');
-    }
+    if (!row || row.revokedAt) throw new DomainError('AccessTokenRevoked', 'the access token has been revoked: log in again');
     return row;
+  }
+
+  /** The row as this replica knows it: with the uses it counted and has not written yet. */
+  private withWaitingUses<T extends Pick<AccessToken, 'numUses'> & Partial<Pick<AccessToken, 'lastUsedAt'>>>(row: T, id: string): T {
+    const waiting = this.uses.waiting(id);
+    if (!waiting) return row;
+    return { ...row, numUses: row.numUses + waiting.count, ...('lastUsedAt' in row ? { lastUsedAt: waiting.at } : {}) };
   }
 
   /** Against the auth method's *current* trusted IPs (read on every call). */

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import type { ClientInfo } from '../common/auth/decorators.js';
 import type { OrgRoleNeeded, Principal } from '../common/auth/principal.js';
 import { isUniqueViolation } from '../common/errors/database-errors.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { CoalescedWrites } from '../database/coalesced-writes.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { OrgAccessService } from '../organizations/org-access.service.js';
 import type { CreateIdentityDto, IdentityDto, ListIdentitiesQueryDto, UpdateIdentityDto } from './dto/identity.dto.js';
@@ -17,13 +17,17 @@ export const identityNotFound = (): DomainError => new DomainError('IdentityNotF
 const organizationNotFound = (): DomainError => new DomainError('OrganizationNotFound', 'organization not found');
 const nameTaken = (name: string): DomainError => new DomainError('IdentityNameTaken', `an identity named "${name}" already exists in this organization`);
 
-const LAST_LOGIN_PRECISION_MS = 1000;
-const RECORDED_LOGINS_KEPT = 10_000;
 
 @Injectable()
-export class IdentitiesService {
-  /** When this replica last wrote each identity's `lastLoginAt`. */
-  private readonly loginsRecorded = new LRUCache<string, number>({ max: RECORDED_LOGINS_KEPT });
+export class IdentitiesService implements OnModuleDestroy {
+  /** `lastLoginAt` is informational: coalesced, written within a second, so a rollout's burst of logins is one write per identity. */
+  private readonly lastLogins = new CoalescedWrites<string, Date>(
+    'IdentityLastLogin',
+    (waiting, next) => (next > waiting ? next : waiting),
+    (values) => this.uow.transaction(async () => {
+      for (const [id, at] of values) await this.repo.setLastLogin(id, at);
+    }),
+  );
 
   constructor(
     private readonly repo: IdentityRepository,
@@ -83,7 +87,7 @@ export class IdentitiesService {
     await this.access.assertRole(principal, orgId, 'viewer', organizationNotFound);
     const [rows, totalCount] = await this.repo.search({ orgId, search: query.search, role: query.role, sort: query.sort, order: query.order, offset: query.offset, limit: query.limit });
     const methods = await this.authMethodsOf(rows.map((r) => r.id));
-    return { identities: rows.map((row) => toIdentityDto(row, methods.get(row.id) ?? [])), totalCount };
+    return { identities: rows.map((row) => toIdentityDto(this.withLastLogin(row), methods.get(row.id) ?? [])), totalCount };
   }
 
   /**
@@ -107,15 +111,13 @@ export class IdentitiesService {
     return identity ? this.toDto(identity) : null;
   }
 
-  /**
-   * `lastLoginAt` is kept to the second: a replica writes it at most once a second per identity,
-   * so a burst of logins (a rollout) does not queue on one hot row.
-   */
-  async recordLogin(id: string, at: Date): Promise<void> {
-    const last = this.loginsRecorded.get(id);
-    if (last !== undefined && at.getTime() - last < LAST_LOGIN_PRECISION_MS && at.getTime() >= last) return;
-    this.loginsRecorded.set(id, at.getTime());
-    await this.repo.setLastLogin(id, at);
+  async onModuleDestroy(): Promise<void> {
+    await this.lastLogins.flush();
+  }
+
+  /** Notes a login; `lastLoginAt` reaches the database within a second (this replica shows it at once). */
+  recordLogin(id: string, at: Date): void {
+    this.lastLogins.add(id, at);
   }
 
   private async assertNameFree(orgId: string, name: string): Promise<void> {
@@ -124,7 +126,13 @@ export class IdentitiesService {
 
   private async toDto(identity: Identity): Promise<IdentityDto> {
     const methods = await this.authMethodsOf([identity.id]);
-    return toIdentityDto(identity, methods.get(identity.id) ?? []);
+    return toIdentityDto(this.withLastLogin(identity), methods.get(identity.id) ?? []);
+  }
+
+  /** The identity with the login this replica noted and has not written yet. */
+  private withLastLogin(identity: Identity): Identity {
+    const waiting = this.lastLogins.waiting(identity.id);
+    return waiting && (!identity.lastLoginAt || waiting > identity.lastLoginAt) ? { ...identity, lastLoginAt: waiting } : identity;
   }
 
   /** The names of the auth methods attached to each identity (one question per registered method). */
