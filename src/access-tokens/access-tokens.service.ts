@@ -69,7 +69,7 @@ export class AccessTokensService implements OnModuleDestroy {
   ) {}
 
   async onModuleDestroy(): Promise<void> {
-    await this.uses.flush();
+    await this.uses.close();
   }
 
   async issue(input: IssueTokenInput): Promise<IssuedToken> {

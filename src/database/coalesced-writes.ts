@@ -7,12 +7,13 @@ export const COALESCE_MS = 1000;
  * Purely informational columns (an identity's `lastLoginAt`, an unlimited token's `numUses` and
  * `lastUsedAt`) kept in memory per key and written at most COALESCE_MS later, all keys of one
  * flush together: a burst of requests on one row costs one write, not one each. The owner calls
- * flush() on shutdown so nothing counted is lost. A failed flush keeps its values for the next.
+ * close() on shutdown so nothing counted is lost. A failed flush keeps its values for the next.
  */
 export class CoalescedWrites<K, V> {
   private pending = new Map<K, V>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private closing = false;
   private readonly logger: Logger;
 
   constructor(
@@ -28,7 +29,16 @@ export class CoalescedWrites<K, V> {
   add(key: K, value: V): void {
     const waiting = this.pending.get(key);
     this.pending.set(key, waiting === undefined ? value : this.merge(waiting, value));
-    this.timer ??= setTimeout(() => void this.flush(), COALESCE_MS).unref();
+    this.timer ??= setTimeout(() => void this.flush(), this.closing ? 0 : COALESCE_MS).unref();
+  }
+
+  /**
+   * On shutdown: writes what is waiting; from then on each value is written at once, for the
+   * requests still finishing while the server drains.
+   */
+  close(): Promise<void> {
+    this.closing = true;
+    return this.flush();
   }
 
   /** The value still waiting to be written for `key`. */

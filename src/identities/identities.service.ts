@@ -112,7 +112,7 @@ export class IdentitiesService implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.lastLogins.flush();
+    await this.lastLogins.close();
   }
 
   /** Notes a login; `lastLoginAt` reaches the database within a second (this replica shows it at once). */

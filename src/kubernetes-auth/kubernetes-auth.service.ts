@@ -19,6 +19,7 @@ import { IdentityHooks } from '../identities/identity-hooks.js';
 import type { KubernetesAuthDto, KubernetesAuthFieldsDto } from './dto/kubernetes-auth.dto.js';
 import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
 import { KubernetesAuthConfigRepository } from './kubernetes-auth-config.repository.js';
+import { TokenReviewService } from './token-review.service.js';
 import { type ConfigSettings, type ConfigWarning, resolveSettings } from './kubernetes-auth-config.rules.js';
 
 export const KUBERNETES_AUTH_METHOD = 'kubernetes';
@@ -46,13 +47,18 @@ export class KubernetesAuthService implements OnModuleInit {
     private readonly registry: AuthMethodRegistry,
     private readonly secretBox: SecretBox,
     private readonly audit: AuditService,
+    private readonly reviews: TokenReviewService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
     this.hooks.registerAuthMethod({ name: KUBERNETES_AUTH_METHOD, attachedTo: (identityIds) => this.repo.attachedTo(identityIds) });
     // Runs inside the identity's deletion unit of work.
-    this.hooks.registerDeleteHook((identityId) => this.repo.deleteOfIdentity(identityId));
+    this.hooks.registerDeleteHook(async (identityId) => {
+      const config = await this.repo.versionOfIdentity(identityId);
+      await this.repo.deleteOfIdentity(identityId);
+      if (config) this.reviews.forget(config.id);
+    });
     this.registry.register(KUBERNETES_AUTH_METHOD, { trustedIps: (token) => this.trustedIpsOf(token) });
   }
 
@@ -100,6 +106,7 @@ export class KubernetesAuthService implements OnModuleInit {
       revokedCount = await this.tokens.revokeWhere({ authConfigId: current.id });
       await this.repo.deleteById(current.id);
     });
+    this.reviews.forget(current.id);
     await this.audit.record({ event: 'kubernetes-auth.deleted', outcome: 'success', orgId: identity.orgId, identityId, actor: principal, client, metadata: { revokedCount } });
     return toDto(current);
   }
@@ -112,6 +119,8 @@ export class KubernetesAuthService implements OnModuleInit {
     const current = await this.repo.versionOfIdentity(identityId);
     const cached = this.loginConfigs.get(identityId);
     if (!current) {
+      // Deleted, maybe on another replica: release this replica's cluster client too.
+      if (cached) this.reviews.forget(cached.id);
       this.loginConfigs.delete(identityId);
       throw notConfigured();
     }

@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { AuthenticationV1Api, createConfiguration, ServerConfiguration, type V1TokenReview, VersionApi } from '@kubernetes/client-node';
+import { LRUCache } from 'lru-cache';
 import { DomainError } from '../common/errors/domain-error.js';
 import { isPrivateAddress } from '../common/net/private-address.js';
 import { MetricsService } from '../health/metrics.service.js';
@@ -12,6 +13,9 @@ import { InClusterCredentials } from './in-cluster-credentials.js';
 import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
 
 export { CLUSTER_POOL_SIZE } from './cluster-transport.js';
+
+/** Cluster clients kept (one per config); the least recently used beyond this is retired. */
+export const CLUSTER_CLIENTS_KEPT = 256;
 
 export interface ReviewedUser {
   username: string;
@@ -27,16 +31,24 @@ interface ClusterClient {
   transport: ClusterTransport;
   authentication: AuthenticationV1Api;
   versions: VersionApi;
+  /** Calls running on it now: a retired client closes its sockets once they are done. */
+  inFlight: number;
+  retired: boolean;
 }
 
 /**
  * The only code that talks to a cluster. One client per (config id, version): client-node's
  * generated APIs over a ClusterTransport (keep-alive pool with the config's CA, a timeout on every
  * call, the call's bearer). Never logs a TokenReview: its body echoes the reviewed token.
+ *
+ * A client replaced by a newer version of its config, forgotten (config deleted) or pushed out of
+ * the bounded cache is retired: it takes no new calls and closes its sockets when the calls it
+ * is running have finished, so a PATCH never cuts a login short. Shutdown closes them all after
+ * the HTTP server has drained (onApplicationShutdown).
  */
 @Injectable()
-export class TokenReviewService implements OnModuleDestroy {
-  private readonly clients = new Map<string, ClusterClient>();
+export class TokenReviewService implements OnApplicationShutdown {
+  private readonly clients = new LRUCache<string, ClusterClient>({ max: CLUSTER_CLIENTS_KEPT, dispose: (client) => retire(client) });
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -44,10 +56,10 @@ export class TokenReviewService implements OnModuleDestroy {
     private readonly metrics: MetricsService,
   ) {}
 
-  onModuleDestroy(): void {
-    for (const client of this.clients.values()) client.transport.close();
+  onApplicationShutdown(): void {
     this.clients.clear();
   }
+
 
   /** POST a TokenReview of `token` with `bearer` as the reviewer; cluster faults become DomainErrors. */
   async review(config: KubernetesAuthConfig, token: string, audiences: string[], bearer: string): Promise<ReviewVerdict> {
@@ -55,7 +67,7 @@ export class TokenReviewService implements OnModuleDestroy {
     const body: V1TokenReview = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences.length ? { audiences } : {}) } };
     const started = performance.now();
     try {
-      const verdict = verdictOf(await client.authentication.createTokenReview({ body }, { httpApi: client.transport.library(bearer) }));
+      const verdict = verdictOf(await running(client, () => client.authentication.createTokenReview({ body }, { httpApi: client.transport.library(bearer) })));
       this.metrics.observeTokenReview((performance.now() - started) / 1000, null);
       return verdict;
     } catch (error) {
@@ -69,7 +81,7 @@ export class TokenReviewService implements OnModuleDestroy {
   async version(config: KubernetesAuthConfig): Promise<string> {
     const client = await this.client(config);
     try {
-      const info = await client.versions.getCode({}, { httpApi: client.transport.library(null) });
+      const info = await running(client, () => client.versions.getCode({}, { httpApi: client.transport.library(null) }));
       if (typeof info?.gitVersion !== 'string') throw new Error('no gitVersion');
       return info.gitVersion;
     } catch (error) {
@@ -80,7 +92,6 @@ export class TokenReviewService implements OnModuleDestroy {
   private async client(config: KubernetesAuthConfig): Promise<ClusterClient> {
     const cached = this.clients.get(config.id);
     if (cached && cached.version === config.version) return cached;
-    cached?.transport.close();
     const ca = config.caCert || (config.tokenReviewerSource === 'in-cluster' ? await this.inCluster.caCert() : '');
     // in-cluster: the cluster Zerokey runs in, as Kubernetes tells every pod (never a tenant's host).
     const inCluster = config.tokenReviewerSource === 'in-cluster';
@@ -94,15 +105,30 @@ export class TokenReviewService implements OnModuleDestroy {
     }
     const transport = new ClusterTransport({ server, ca, verifyTls: config.verifyTlsCertificate, publicOnly }, this.config.kubernetesTimeoutMs);
     const configuration = createConfiguration({ baseServer: new ServerConfiguration(server.replace(/\/+$/, ''), {}), httpApi: transport.library(null) });
-    const client: ClusterClient = { version: config.version, transport, authentication: new AuthenticationV1Api(configuration), versions: new VersionApi(configuration) };
+    const client: ClusterClient = { version: config.version, transport, authentication: new AuthenticationV1Api(configuration), versions: new VersionApi(configuration), inFlight: 0, retired: false };
+    // Replacing the stale version retires it (the cache's dispose).
     this.clients.set(config.id, client);
     return client;
   }
 
-  /** Drops the client of a deleted config. */
+  /** Releases the client of a deleted config (once its running calls are done). */
   forget(configId: string): void {
-    this.clients.get(configId)?.transport.close();
     this.clients.delete(configId);
+  }
+}
+
+function retire(client: ClusterClient): void {
+  client.retired = true;
+  if (client.inFlight === 0) client.transport.close();
+}
+
+async function running<T>(client: ClusterClient, call: () => Promise<T>): Promise<T> {
+  client.inFlight++;
+  try {
+    return await call();
+  } finally {
+    client.inFlight--;
+    if (client.retired && client.inFlight === 0) client.transport.close();
   }
 }
 

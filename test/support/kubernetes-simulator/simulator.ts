@@ -90,6 +90,11 @@ export class KubernetesSimulator {
     return { ...this.liveCounters };
   }
 
+  /** TCP connections open right now (a client's keep-alive pool shows here until it closes). */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
   resetCounters(): void {
     Object.assign(this.liveCounters, { tokenReviews: 0, tcpConnections: 0, tlsSessions: 0 });
   }
