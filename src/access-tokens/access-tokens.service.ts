@@ -77,11 +77,12 @@ export class AccessTokensService implements OnModuleDestroy {
   }
 
   /**
-   * issue(), running `alongside` (the login's audit write) in the same unit of work as the token
-   * row: one commit instead of two. Should that transaction fail, the token row is written alone
-   * (or the error thrown) and `alongsideWritten` is false: the caller writes its rows its own way.
+   * issue(), with `guard` (a condition the token row needs, e.g. its config still exists; a
+   * DomainError it throws fails the issue) and `alongside` (the login's audit write) in the same
+   * unit of work as the token row: one commit. Should only `alongside` fail, the token row is
+   * written alone behind the guard and `alongsideWritten` is false: the caller writes its rows its own way.
    */
-  async issueWith(input: IssueTokenInput, alongside?: () => Promise<void>): Promise<{ issued: IssuedToken; alongsideWritten: boolean }> {
+  async issueWith(input: IssueTokenInput, unit: { guard?: () => Promise<void>; alongside?: () => Promise<void> } = {}): Promise<{ issued: IssuedToken; alongsideWritten: boolean }> {
     const id = randomUUID();
     const iat = seconds(Date.now());
     const exp = iat + Math.min(input.ttl, input.maxTtl);
@@ -105,24 +106,25 @@ export class AccessTokensService implements OnModuleDestroy {
       clientIp: input.clientIp,
       subject: input.subject,
     };
-    const [issued, alongsideWritten] = await Promise.all([this.sign(row, iat, exp), this.store(row, alongside)]);
+    const [issued, alongsideWritten] = await Promise.all([this.sign(row, iat, exp), this.store(row, unit.guard, unit.alongside)]);
     return { issued, alongsideWritten };
   }
 
   /** The row commits with those of concurrent logins (group commit); the answer waits for that commit. */
-  private async store(row: AccessToken, alongside?: () => Promise<void>): Promise<boolean> {
-    if (!alongside) {
-      await this.commits.submit(() => this.tokens.insert(row));
-      return false;
-    }
+  private async store(row: AccessToken, guard?: () => Promise<void>, alongside?: () => Promise<void>): Promise<boolean> {
+    const tokenRow = async (): Promise<void> => {
+      await guard?.();
+      await this.tokens.insert(row);
+    };
     try {
       await this.commits.submit(async () => {
-        await this.tokens.insert(row);
-        await alongside();
+        await tokenRow();
+        await alongside?.();
       });
-      return true;
-    } catch {
-      await this.tokens.insert(row);
+      return alongside !== undefined;
+    } catch (error) {
+      if (!alongside || error instanceof DomainError) throw error;
+      await this.commits.submit(tokenRow);
       return false;
     }
   }

@@ -35,6 +35,20 @@ export class KubernetesAuthConfigRepository extends TableRepository<KubernetesAu
     return new Set(rows.map((row) => row.identityId));
   }
 
+  /**
+   * The config still exists, and (MySQL) stays so until the caller's transaction ends: a lock on
+   * its row makes a concurrent delete wait for that commit (and then revoke what it wrote). On
+   * SQLite the one writer already serializes. FOR UPDATE, not a shared lock: TypeORM's `mysql`
+   * driver writes FOR SHARE for any server version ≥ 8, which MariaDB 10.11 refuses.
+   */
+  holdIfExists(id: string): Promise<boolean> {
+    return this.run(async (repo) => {
+      const query = repo.createQueryBuilder('c').select('c.id').where('c.id = :id', { id });
+      if (repo.manager.connection.options.type === 'mysql') query.setLock('pessimistic_write');
+      return (await query.getOne()) !== null;
+    });
+  }
+
   async insert(row: KubernetesAuthConfig): Promise<void> {
     await this.run((repo) => repo.insert(row));
   }

@@ -130,6 +130,14 @@ export class KubernetesAuthService implements OnModuleInit {
     return config;
   }
 
+  /**
+   * Login step 7's condition, inside the unit of work that writes the token: the verified config
+   * still exists (a login racing the deletion of its config or identity gets 404, not a token).
+   */
+  async assertStillConfigured(config: KubernetesAuthConfig): Promise<void> {
+    if (!(await this.repo.holdIfExists(config.id))) throw notConfigured();
+  }
+
   /** The stored reviewer JWT, decrypted once per config version, only for the TokenReview call. */
   reviewerJwt(config: KubernetesAuthConfig): string | null {
     let jwt = this.reviewerJwts.get(config);

@@ -80,8 +80,15 @@ export class KubernetesLoginService {
       clientIp: client.ip,
       subject,
     };
-    // The token row and its audit row share one commit.
-    const { issued, alongsideWritten } = await this.tokens.issueWith(token, () => this.audit.write(audit));
+    // The token row and its audit row share one commit, written only while the verified config still exists.
+    let written: { issued: IssuedToken; alongsideWritten: boolean };
+    try {
+      written = await this.tokens.issueWith(token, { guard: () => this.configs.assertStillConfigured(config), alongside: () => this.audit.write(audit) });
+    } catch (error) {
+      if (error instanceof DomainError) await this.audit.record({ ...audit, outcome: 'failure', errorCode: error.code });
+      throw error;
+    }
+    const { issued, alongsideWritten } = written;
     this.identities.recordLogin(identity.id, new Date());
     if (!alongsideWritten) await this.audit.record(audit);
     return issued;
