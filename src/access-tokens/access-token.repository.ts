@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { In, IsNull, LessThan, MoreThan, Not } from 'typeorm';
+import { IsNull, LessThan, MoreThan, Not } from 'typeorm';
 import { TableRepository } from '../database/table-repository.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { AccessToken } from './access-token.entity.js';
@@ -91,12 +91,7 @@ export class AccessTokenRepository extends TableRepository<AccessToken> {
   }
 
   /** Deletes up to `batch` rows whose max lifetime ended before `before`; the number deleted. */
-  async deleteEndedBefore(before: Date, batch: number): Promise<number> {
-    return this.run(async (repo) => {
-      const rows = await repo.find({ where: { maxExpiresAt: LessThan(before) }, select: { id: true }, take: batch });
-      if (rows.length === 0) return 0;
-      await repo.delete({ id: In(rows.map((row) => row.id)) });
-      return rows.length;
-    });
+  deleteEndedBefore(before: Date, batch: number): Promise<number> {
+    return this.deleteBatch('id', { maxExpiresAt: LessThan(before) }, batch);
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { In, LessThan } from 'typeorm';
+import { LessThan } from 'typeorm';
 import { TableRepository } from '../database/table-repository.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { AuditLog } from './audit-log.entity.js';
@@ -45,12 +45,7 @@ export class AuditLogRepository extends TableRepository<AuditLog> {
   }
 
   /** Deletes up to `batch` rows written before `before`; the number deleted. */
-  async deleteWrittenBefore(before: Date, batch: number): Promise<number> {
-    return this.run(async (repo) => {
-      const rows = await repo.find({ where: { createdAt: LessThan(before) }, select: { id: true }, take: batch });
-      if (rows.length === 0) return 0;
-      await repo.delete({ id: In(rows.map((row) => row.id)) });
-      return rows.length;
-    });
+  deleteWrittenBefore(before: Date, batch: number): Promise<number> {
+    return this.deleteBatch('id', { createdAt: LessThan(before) }, batch);
   }
 }

@@ -1,34 +1,27 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DataSource } from 'typeorm';
+import { scratchSqlite, type ScratchSqlite } from '../../test/support/scratch-sqlite.js';
 import { GroupCommit } from './group-commit.js';
-import { UnitOfWork } from './unit-of-work.js';
+import type { UnitOfWork } from './unit-of-work.js';
 
 describe('GroupCommit', () => {
-  let dir: string;
-  let ds: DataSource;
+  let db: ScratchSqlite;
   let uow: UnitOfWork;
   let commits: GroupCommit;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'zk-group-'));
-    ds = await new DataSource({ type: 'better-sqlite3', database: join(dir, 'db.sqlite') }).initialize();
-    uow = new UnitOfWork(ds);
+    db = await scratchSqlite();
+    uow = db.uow;
     commits = new GroupCommit(uow);
-    await ds.query('CREATE TABLE t (k TEXT PRIMARY KEY)');
   });
   afterAll(async () => {
-    await ds.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await db.close();
   });
   beforeEach(async () => {
-    await ds.query('DELETE FROM t');
+    await db.ds.query('DELETE FROM t');
     vi.restoreAllMocks();
   });
 
   const insert = (k: string) => () => uow.run((m) => m.query('INSERT INTO t (k) VALUES (?)', [k])).then(() => k);
-  const keys = async (): Promise<string[]> => ((await ds.query('SELECT k FROM t ORDER BY k')) as { k: string }[]).map((r) => r.k);
+  const keys = (): Promise<string[]> => db.keys();
 
   it('units submitted while a batch commits share the next transaction; each gets its own result after the commit', async () => {
     const transactions = vi.spyOn(uow, 'transaction');
@@ -41,7 +34,7 @@ describe('GroupCommit', () => {
   });
 
   it('a unit that fails spoils only its own request: the others of its batch commit', async () => {
-    await ds.query("INSERT INTO t (k) VALUES ('taken')");
+    await db.ds.query("INSERT INTO t (k) VALUES ('taken')");
     const first = commits.submit(insert('x'));
     const batch = ['y', 'taken', 'z'].map((k) => commits.submit(insert(k)));
     const results = await Promise.allSettled([first, ...batch]);

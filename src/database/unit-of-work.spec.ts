@@ -1,31 +1,24 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DataSource } from 'typeorm';
-import { UnitOfWork } from './unit-of-work.js';
+import { scratchSqlite, type ScratchSqlite } from '../../test/support/scratch-sqlite.js';
+import type { UnitOfWork } from './unit-of-work.js';
 
 /** TypeORM's better-sqlite3 driver shares one connection: these are the ways that goes wrong without the UnitOfWork. */
 describe('UnitOfWork on SQLite', () => {
-  let dir: string;
-  let ds: DataSource;
+  let db: ScratchSqlite;
   let uow: UnitOfWork;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'zk-uow-'));
-    ds = await new DataSource({ type: 'better-sqlite3', database: join(dir, 'db.sqlite') }).initialize();
-    uow = new UnitOfWork(ds);
-    await ds.query('CREATE TABLE t (k TEXT PRIMARY KEY)');
+    db = await scratchSqlite();
+    uow = db.uow;
   });
   afterAll(async () => {
-    await ds.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await db.close();
   });
   beforeEach(async () => {
-    await ds.query('DELETE FROM t');
+    await db.ds.query('DELETE FROM t');
   });
 
   const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
-  const keys = async (): Promise<string[]> => ((await ds.query('SELECT k FROM t ORDER BY k')) as { k: string }[]).map((r) => r.k);
+  const keys = (): Promise<string[]> => db.keys();
   /** Inserts 'in-tx', stays open for two ticks, then rolls back. */
   const transactionThatRollsBack = (): Promise<unknown> =>
     uow.transaction(async (m) => {
