@@ -20,12 +20,19 @@ export class AccessTokenRepository extends TableRepository<AccessToken> {
     super(uow, AccessToken);
   }
 
-  async insert(row: AccessToken): Promise<void> {
-    await this.run((repo) => repo.insert(row));
+  private byIdSql?: string;
+  private countUseSql?: string;
+
+  /** Hot path (every login): one INSERT written once. */
+  insert(row: AccessToken): Promise<void> {
+    return this.insertRow(row);
   }
 
-  findById(id: string): Promise<AccessToken | null> {
-    return this.run((repo) => repo.findOneBy({ id }));
+  /** Hot path (every bearer check): the whole row by id. */
+  async findById(id: string): Promise<AccessToken | null> {
+    this.byIdSql ??= this.selectAllSql(`${this.col('id')} = ?`);
+    const [row] = await this.select(this.byIdSql, [id]);
+    return (row as AccessToken | undefined) ?? null;
   }
 
   findOfIdentity(identityId: string, id: string): Promise<AccessToken | null> {
@@ -46,15 +53,11 @@ export class AccessTokenRepository extends TableRepository<AccessToken> {
    * `numUsesLimit` uses succeed under any concurrency and across replicas. False when none was counted.
    */
   async countUse(id: string, at: Date): Promise<boolean> {
-    const result = await this.run((repo) =>
-      repo
-        .createQueryBuilder()
-        .update()
-        .set({ numUses: () => 'numUses + 1', lastUsedAt: at })
-        .where('id = :id AND revokedAt IS NULL AND (numUsesLimit = 0 OR numUses < numUsesLimit)', { id })
-        .execute(),
-    );
-    return result.affected === 1;
+    const c = (p: keyof AccessToken & string): string => this.col(p);
+    this.countUseSql ??=
+      `UPDATE ${this.table} SET ${c('numUses')} = ${c('numUses')} + 1, ${c('lastUsedAt')} = ? ` +
+      `WHERE ${c('id')} = ? AND ${c('revokedAt')} IS NULL AND (${c('numUsesLimit')} = 0 OR ${c('numUses')} < ${c('numUsesLimit')})`;
+    return (await this.execute(this.countUseSql, [this.param('lastUsedAt', at), id])) === 1;
   }
 
   /** Adds coalesced uses (tokens without a use limit), all in one transaction. */

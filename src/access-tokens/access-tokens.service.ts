@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { Principal } from '../common/auth/principal.js';
 import { RateLimiterService } from '../common/rate-limit/rate-limiter.service.js';
@@ -50,9 +51,16 @@ export interface AccessTokenView {
 
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 
+type TokenUsage = Pick<AccessToken, 'authMethod' | 'expiresAt' | 'numUses' | 'numUsesLimit'>;
+
+/** Tokens whose usage, as of their latest authenticated use on this replica, `token/self` can answer from. */
+const USAGES_KEPT = 10_000;
+
 /** Issues, renews, authenticates and revokes access tokens; one row per token, never the token. */
 @Injectable()
 export class AccessTokensService implements OnModuleDestroy {
+  /** Each token's usage as its latest bearer check on this replica saw it (its own use included). */
+  private readonly usages = new LRUCache<string, TokenUsage>({ max: USAGES_KEPT });
   /** Uses of tokens without a use limit: informational, coalesced, written within a second. */
   private readonly uses = new CoalescedWrites<string, TokenUses>(
     'TokenUses',
@@ -161,6 +169,8 @@ export class AccessTokensService implements OnModuleDestroy {
       await this.loadUnrevoked(row.id);
       throw usesExhausted();
     }
+    const numUses = row.numUsesLimit === 0 ? row.numUses + (this.uses.waiting(row.id)?.count ?? 0) : row.numUses + 1;
+    this.usages.set(row.id, { authMethod: row.authMethod, expiresAt: row.expiresAt, numUses, numUsesLimit: row.numUsesLimit });
     return principalOf(row);
   }
 
@@ -187,8 +197,11 @@ export class AccessTokensService implements OnModuleDestroy {
     await this.tokens.revokeWhere({ id });
   }
 
-  /** What `token/self` shows of a token: one narrow read, after the guard counted the use. */
-  async usage(id: string): Promise<Pick<AccessToken, 'authMethod' | 'expiresAt' | 'numUses' | 'numUsesLimit'> | null> {
+  /** What `token/self` shows of a token: as the bearer check of the same request left it (else one narrow read). */
+  async usage(id: string): Promise<TokenUsage | null> {
+    // The guard of this very request has just read the row and counted its use.
+    const seen = this.usages.get(id);
+    if (seen) return seen;
     const usage = await this.tokens.usage(id);
     return usage && this.withWaitingUses(usage, id);
   }

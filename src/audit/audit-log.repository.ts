@@ -24,9 +24,9 @@ export class AuditLogRepository extends TableRepository<AuditLog> {
     super(uow, AuditLog);
   }
 
-  async insert(row: Omit<AuditLog, 'id'>): Promise<void> {
-    // metadata holds strings and string lists (names, ids): JSON either way.
-    await this.run((repo) => repo.insert({ ...row, metadata: row.metadata as Record<string, string> }));
+  /** Hot path (every login): one INSERT written once. */
+  insert(row: Omit<AuditLog, 'id'>): Promise<void> {
+    return this.insertRow(row);
   }
 
   search(q: AuditSearch): Promise<[AuditLog[], number]> {

@@ -1,12 +1,23 @@
-import { type EntityTarget, type FindOptionsWhere, In, type ObjectLiteral, type Repository } from 'typeorm';
+import { type EntityMetadata, type EntityTarget, type FindOptionsWhere, In, type ObjectLiteral, type Repository } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import type { UnitOfWork } from './unit-of-work.js';
+
+type Raw = Record<string, unknown>;
 
 /**
  * The base of every table's repository (one per table, in its feature folder: the only code that
  * reads or writes that table). Every statement goes through the UnitOfWork, so it is correct on
  * SQLite's shared connection and joins the caller's transaction when there is one.
+ *
+ * Ordinary paths use TypeORM's Repository and QueryBuilder (`run`). The hot paths (the bearer
+ * check, the login's reads and writes) use SQL the repository writes once (`sql`, `select`,
+ * `insertRow`, `execute`), still through TypeORM's query runner (`manager.query`, whose
+ * better-sqlite3 runner keeps prepared statements) and with TypeORM's own value conversions:
+ * building and compiling a query builder per call cost more than the statement itself.
  */
 export abstract class TableRepository<T extends ObjectLiteral> {
+  private mapping?: { metadata: EntityMetadata; table: string; insertSql: string; inserted: ColumnMetadata[] };
+
   protected constructor(
     protected readonly uow: UnitOfWork,
     private readonly entity: EntityTarget<T>,
@@ -24,5 +35,85 @@ export abstract class TableRepository<T extends ObjectLiteral> {
       await repo.delete({ [key]: In(rows.map((row) => row[key])) } as FindOptionsWhere<T>);
       return rows.length;
     });
+  }
+
+  /** `SELECT <properties' columns> FROM <table> WHERE <where>`, for select(); `where` names columns with col(). */
+  protected selectSql(properties: (keyof T & string)[], where: string): string {
+    const { table } = this.shape();
+    return `SELECT ${properties.map((p) => this.col(p)).join(', ')} FROM ${table} WHERE ${where}`;
+  }
+
+  /** `SELECT <every column> FROM <table> WHERE <where>`: whole rows, for select(). */
+  protected selectAllSql(where: string): string {
+    return this.selectSql(this.shape().metadata.columns.map((c) => c.propertyName) as (keyof T & string)[], where);
+  }
+
+  /** A property's column, escaped for this database. */
+  protected col(property: keyof T & string): string {
+    return this.shape().metadata.connection.driver.escape(this.column(property).databaseName);
+  }
+
+  /** Rows of a selectSql() statement, each holding the selected properties as find() would give them. */
+  protected async select(sql: string, params: unknown[]): Promise<Partial<T>[]> {
+    const raws = (await this.uow.run((manager) => manager.query(sql, params))) as Raw[];
+    const { metadata } = this.shape();
+    const { driver } = metadata.connection;
+    return raws.map((raw) => {
+      const row: Partial<T> = {};
+      for (const [name, value] of Object.entries(raw)) {
+        const column = metadata.findColumnWithDatabaseName(name);
+        if (column) (row as ObjectLiteral)[column.propertyName] = driver.prepareHydratedValue(value, column);
+      }
+      return row;
+    });
+  }
+
+  /** One INSERT of a whole row, values converted by the driver as TypeORM's insert does (no re-select). */
+  protected async insertRow(row: T | Omit<T, 'id'>): Promise<void> {
+    const { insertSql, inserted, metadata } = this.shape();
+    const { driver } = metadata.connection;
+    await this.uow.run((manager) => manager.query(insertSql, inserted.map((c) => driver.preparePersistentValue(c.getEntityValue(row), c))));
+  }
+
+  /** A value as the driver stores it in `property`'s column (a parameter of hand-written SQL). */
+  protected param(property: keyof T & string, value: unknown): unknown {
+    return this.shape().metadata.connection.driver.preparePersistentValue(value, this.column(property));
+  }
+
+  /** An UPDATE or DELETE written once; the number of rows it changed. */
+  protected async execute(sql: string, params: unknown[]): Promise<number> {
+    return this.uow.run(async (manager) => {
+      const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
+      try {
+        const result = await runner.query(sql, params, true);
+        return result.affected ?? 0;
+      } finally {
+        if (!manager.queryRunner) await runner.release();
+      }
+    });
+  }
+
+  protected get table(): string {
+    return this.shape().table;
+  }
+
+  private column(property: string): ColumnMetadata {
+    const column = this.shape().metadata.findColumnWithPropertyName(property);
+    if (!column) throw new Error(`${this.shape().metadata.name} has no column ${property}`);
+    return column;
+  }
+
+  private shape(): NonNullable<TableRepository<T>['mapping']> {
+    if (!this.mapping) {
+      const metadata = this.uow.metadataOf(this.entity);
+      const { driver } = metadata.connection;
+      const table = driver.escape(metadata.tableName);
+      // An auto-increment key is left to the database.
+      const inserted = metadata.columns.filter((c) => c.generationStrategy !== 'increment');
+      const names = inserted.map((c) => driver.escape(c.databaseName));
+      const insertSql = `INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`;
+      this.mapping = { metadata, table, insertSql, inserted };
+    }
+    return this.mapping;
   }
 }

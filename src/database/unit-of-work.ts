@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type EntityMetadata, type EntityTarget } from 'typeorm';
 
 type Waiter = { exclusive: boolean; wake: () => void };
 
@@ -74,6 +74,11 @@ export class UnitOfWork {
     } finally {
       await runner.release();
     }
+  }
+
+  /** An entity's mapping (table, columns, the driver's value conversions), for SQL a repository writes once. */
+  metadataOf(entity: EntityTarget<object>): EntityMetadata {
+    return this.dataSource.getMetadata(entity);
   }
 
   /** The database answers a trivial query (readiness). */

@@ -20,8 +20,13 @@ export class IdentityRepository extends TableRepository<Identity> {
     super(uow, Identity);
   }
 
-  findById(id: string): Promise<Identity | null> {
-    return this.run((repo) => repo.findOneBy({ id }));
+  private byIdSql?: string;
+
+  /** Hot path (logins, `token/self`, every authorization): the whole row by id. */
+  async findById(id: string): Promise<Identity | null> {
+    this.byIdSql ??= this.selectAllSql(`${this.col('id')} = ?`);
+    const [row] = await this.select(this.byIdSql, [id]);
+    return (row as Identity | undefined) ?? null;
   }
 
   async insert(row: Identity): Promise<void> {

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { In } from 'typeorm';
 import { TableRepository } from '../database/table-repository.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
@@ -19,20 +18,28 @@ export class KubernetesAuthConfigRepository extends TableRepository<KubernetesAu
     return this.run((repo) => repo.existsBy({ identityId }));
   }
 
-  /** The id and version of an identity's config: enough to tell whether a cached copy is current. */
-  versionOfIdentity(identityId: string): Promise<Pick<KubernetesAuthConfig, 'id' | 'version'> | null> {
-    return this.run((repo) => repo.findOne({ where: { identityId }, select: { id: true, version: true } }));
+  private versionSql?: string;
+  private trustedIpsSql?: string;
+
+  /** Hot path (every login): the id and version of an identity's config, enough to tell whether a cached copy is current. */
+  async versionOfIdentity(identityId: string): Promise<Pick<KubernetesAuthConfig, 'id' | 'version'> | null> {
+    this.versionSql ??= this.selectSql(['id', 'version'], `${this.col('identityId')} = ?`);
+    const [row] = await this.select(this.versionSql, [identityId]);
+    return (row as Pick<KubernetesAuthConfig, 'id' | 'version'> | undefined) ?? null;
   }
 
-  trustedIps(id: string): Promise<Pick<KubernetesAuthConfig, 'id' | 'version' | 'accessTokenTrustedIps'> | null> {
-    return this.run((repo) => repo.findOne({ where: { id }, select: { id: true, version: true, accessTokenTrustedIps: true } }));
+  /** Hot path (every bearer check of its tokens): the config's current trusted IPs and their version. */
+  async trustedIps(id: string): Promise<Pick<KubernetesAuthConfig, 'id' | 'version' | 'accessTokenTrustedIps'> | null> {
+    this.trustedIpsSql ??= this.selectSql(['id', 'version', 'accessTokenTrustedIps'], `${this.col('id')} = ?`);
+    const [row] = await this.select(this.trustedIpsSql, [id]);
+    return (row as Pick<KubernetesAuthConfig, 'id' | 'version' | 'accessTokenTrustedIps'> | undefined) ?? null;
   }
 
   /** Which of `identityIds` have a config. */
   async attachedTo(identityIds: string[]): Promise<Set<string>> {
     if (identityIds.length === 0) return new Set();
-    const rows = await this.run((repo) => repo.find({ where: { identityId: In(identityIds) }, select: { id: true, identityId: true } }));
-    return new Set(rows.map((row) => row.identityId));
+    const rows = await this.select(this.selectSql(['identityId'], `${this.col('identityId')} IN (${identityIds.map(() => '?').join(', ')})`), identityIds);
+    return new Set(rows.map((row) => row.identityId!));
   }
 
   /**
