@@ -6,6 +6,7 @@ import type { ClientInfo } from '../common/auth/decorators.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { IdentitiesService } from '../identities/identities.service.js';
 import type { Identity } from '../identities/identity.entity.js';
+import { OrganizationsService } from '../organizations/organizations.service.js';
 import { assertBindings } from './bindings.js';
 import type { KubernetesLoginDto } from './dto/kubernetes-auth.dto.js';
 import { InClusterCredentials } from './in-cluster-credentials.js';
@@ -32,6 +33,7 @@ const SERVICE_ACCOUNT_USERNAME = /^system:serviceaccount:([^:]+):([^:]+)$/;
 @Injectable()
 export class KubernetesLoginService {
   private readonly loginIdentities = new Map<string, LoginIdentity>();
+  private readonly orgSlugs = new Map<string, string>();
 
   constructor(
     private readonly configs: KubernetesAuthService,
@@ -40,6 +42,7 @@ export class KubernetesLoginService {
     private readonly inCluster: InClusterCredentials,
     private readonly tokens: AccessTokensService,
     private readonly audit: AuditService,
+    private readonly organizations: OrganizationsService,
   ) {}
 
   /** Steps 1-6. Every failure after the identity is known is audited with its error code. */
@@ -48,6 +51,7 @@ export class KubernetesLoginService {
     // config found means a live identity, and the identity's fixed id and organization can be kept.
     const config = await this.configs.forLogin(body.identityId);
     const identity = await this.identityOf(body.identityId);
+    await this.assertOrganization(identity, body.organizationSlug ?? body.subOrganizationName);
     let claimed: ClaimedServiceAccount | undefined;
     try {
       if (!this.configs.ipMatcher(config).contains(client.ip)) {
@@ -93,6 +97,20 @@ export class KubernetesLoginService {
     this.loginIdentities.set(id, kept);
     if (this.loginIdentities.size > IDENTITY_CACHE_SIZE) this.loginIdentities.delete(this.loginIdentities.keys().next().value as string);
     return kept;
+  }
+
+  /**
+   * Step 1, Infisical's `organizationSlug` / `subOrganizationName`: a slug that is not the
+   * identity's organization answers like an unknown identity, so it tells nothing about either.
+   */
+  private async assertOrganization(identity: LoginIdentity, slug: string | undefined): Promise<void> {
+    if (slug === undefined) return;
+    let known = this.orgSlugs.get(identity.orgId);
+    if (known === undefined) {
+      known = await this.organizations.slugOf(identity.orgId);
+      if (known !== undefined && this.orgSlugs.size < IDENTITY_CACHE_SIZE) this.orgSlugs.set(identity.orgId, known);
+    }
+    if (known !== slug) throw new DomainError('KubernetesAuthNotConfigured', 'Kubernetes auth is not configured for this identity');
   }
 
   /** Step 3: refuse obviously bad tokens locally, so they never reach the cluster. */

@@ -152,4 +152,16 @@ export class KubernetesLoginDto {
   @IsNotEmpty()
   @MaxLength(8192)
   jwt: string;
+
+  @ApiPropertyOptional({ maxLength: 80, description: "the identity's organization slug (newer Infisical clients); when given it must match, else 404 KubernetesAuthNotConfigured" })
+  @OptionalButNotNull()
+  @IsString()
+  @MaxLength(80)
+  organizationSlug?: string;
+
+  @ApiPropertyOptional({ maxLength: 80, description: 'the same as organizationSlug, under the name older Infisical clients send' })
+  @OptionalButNotNull()
+  @IsString()
+  @MaxLength(80)
+  subOrganizationName?: string;
 }
