@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { Public } from '../common/auth/decorators.js';
@@ -15,12 +15,14 @@ export class HealthController {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   @Get()
+  @ApiOperation({ operationId: 'getStatus', summary: 'Liveness: answers while the process runs' })
   @ApiOkResponse({ description: 'the process is alive', schema: { example: { status: 'ok' } } })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
+  @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: the database answers in time' })
   @ApiOkResponse({ description: 'the database answers', schema: { example: { status: 'ready', database: 'up' } } })
   @ApiErrors('DatabaseUnavailable')
   async ready(): Promise<{ status: 'ready'; database: 'up' }> {

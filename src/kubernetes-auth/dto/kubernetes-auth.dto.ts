@@ -44,7 +44,7 @@ export class KubernetesAuthFieldsDto {
   @IsIn(TOKEN_REVIEWER_SOURCES)
   tokenReviewerSource?: TokenReviewerSource;
 
-  @ApiPropertyOptional({ nullable: true, description: 'write-only bearer of the reviewer; null clears it (PATCH)' })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 16_384, description: 'write-only bearer of the reviewer; null clears it (PATCH)' })
   @OptionalOrNull()
   @IsString()
   @IsNotEmpty()
