@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KubernetesSimulator } from './simulator.js';
 import { SigningAlgorithm } from './tokens.js';
@@ -70,8 +71,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', shutdown);
 }
 
-// Run only as the entry point, not when a spec imports runStandalone.
-if (typeof module !== 'undefined' && typeof require !== 'undefined' && require.main === module) {
+// Run only as the entry point, not when a spec imports runStandalone (an ES module has no require.main).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((error: unknown) => {
     process.stderr.write(`kubernetes-simulator: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
