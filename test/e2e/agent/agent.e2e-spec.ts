@@ -261,3 +261,43 @@ describe('zerokey-agent against Zerokey', () => {
     });
   });
 });
+
+describe('zerokey-agent against the real rate limit (LOGIN_RATE_LIMIT=3)', () => {
+  let w: KubernetesWorld;
+  let proxy: CountingProxy;
+  beforeAll(async () => {
+    await ensureBuilt();
+    w = await startKubernetesWorld({ LOGIN_RATE_LIMIT: '3' });
+    proxy = await CountingProxy.start(w.t.url);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await w?.close();
+  });
+
+  it('answers 429 with Retry-After once the window is spent, and the agent backs off instead of hammering', async () => {
+    const identityId = await identityWithConfig(w, { accessTokenTTL: 60 });
+    // Windows are clock minutes: start well inside one, so the agent's first try still meets it.
+    const second = new Date().getSeconds() + new Date().getMilliseconds() / 1000;
+    if (second > 56) await sleep((60.3 - second) * 1000);
+    // Spend this minute's window of the client IP (a request counts whether or not it succeeds).
+    for (let i = 0; i < 3; i++) await request(w.t.url).post(LOGIN).send({ identityId, jwt: 'x' });
+    const files = new PodFiles();
+    files.writeToken(checkoutToken(w));
+    const start = Date.now();
+    const agent = AgentProcess.spawn(agentArgs(proxy.url, identityId, files), { ZEROKEY_AGENT_BACKOFF_MAX_MS: '1500' });
+    try {
+      await sleep(3500);
+      const hits = proxy.hits.filter((h) => h.at >= start);
+      // Either still inside the spent window (all 429), or a new minute began and the login went through.
+      const limited = hits.filter((h) => h.status === 429);
+      expect(limited.length, agent.output()).toBeGreaterThanOrEqual(1);
+      expect(hits.length).toBeLessThanOrEqual(8);
+      expect(Math.min(...gaps(hits.map((h) => h.at)))).toBeGreaterThanOrEqual(180);
+      expect(agent.logs().filter((l) => l.code === 'RateLimited').length).toBe(limited.length);
+    } finally {
+      await agent.stop('SIGKILL');
+      files.remove();
+    }
+  });
+});
