@@ -1,4 +1,5 @@
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, request as httpRequest, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** An answer the proxy gives instead of forwarding (for faults the real service cannot be made to give on cue). */
@@ -25,9 +26,10 @@ export class CountingProxy {
     this.target = target;
   }
 
-  static async start(target: string): Promise<CountingProxy> {
+  /** With `tls`, the proxy itself serves HTTPS with that certificate (to test clients' CA handling). */
+  static async start(target: string, tls?: { key: string; cert: string }): Promise<CountingProxy> {
     const proxy = new CountingProxy(target);
-    proxy.server = createServer((req, res) => {
+    const handler: RequestListener = (req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       const record = (status: number): void => void proxy.hits.push({ path, at: Date.now(), status });
       if (proxy.down) {
@@ -54,9 +56,10 @@ export class CountingProxy {
         req.socket.destroy();
       });
       req.pipe(upstream);
-    });
+    };
+    proxy.server = tls ? createHttpsServer(tls, handler) : createServer(handler);
     await new Promise<void>((done) => proxy.server.listen(0, '127.0.0.1', done));
-    proxy.url = `http://127.0.0.1:${(proxy.server.address() as AddressInfo).port}`;
+    proxy.url = `${tls ? 'https' : 'http'}://127.0.0.1:${(proxy.server.address() as AddressInfo).port}`;
     return proxy;
   }
 

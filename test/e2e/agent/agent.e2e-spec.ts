@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess, waitFor } from '../../support/agent-process.js';
@@ -7,6 +8,7 @@ import { auth, decodeJwt } from '../../support/api-client.js';
 import { ensureBuilt } from '../../support/build.js';
 import { CountingProxy } from '../../support/counting-proxy.js';
 import { checkoutToken, identityWithConfig, type KubernetesWorld, startKubernetesWorld } from '../../support/kubernetes-fixture.js';
+import { createPki } from '../../support/kubernetes-simulator/pki.js';
 import { freePort } from '../../support/ports.js';
 import { agentArgs, expectNoSecretsLogged, gaps, jtiOf, LOGIN, PodFiles, RENEW, sleep } from './agent-support.js';
 
@@ -212,6 +214,29 @@ describe('zerokey-agent against Zerokey', () => {
       const res = await self(token);
       expect(res.status, JSON.stringify(res.body)).toBe(revoke ? 401 : 200);
       if (revoke) expect(res.body.error).toBe('AccessTokenRevoked');
+    }
+  });
+
+  it('verifies the service over HTTPS with --ca-cert, and refuses a certificate it cannot verify', async () => {
+    const identityId = await identityWithConfig(w);
+    const files = pod();
+    const pki = await createPki();
+    const tlsProxy = await CountingProxy.start(w.t.url, { key: pki.serverKeyPem, cert: pki.serverCertPem });
+    try {
+      writeFileSync(join(files.dir, 'ca.pem'), pki.caPem);
+      writeFileSync(join(files.dir, 'other-ca.pem'), pki.otherCaPem);
+      const trusted = await AgentProcess.run(agentArgs(tlsProxy.url, identityId, files, ['--once', '--ca-cert', join(files.dir, 'ca.pem')]));
+      expect(trusted.code, trusted.output).toBe(0);
+      expect((await self(files.readSink())).status).toBe(200);
+      for (const extra of [[], ['--ca-cert', join(files.dir, 'other-ca.pem')]]) {
+        const refused = await AgentProcess.run(agentArgs(tlsProxy.url, identityId, files, ['--once', ...extra]));
+        expect(refused.code, refused.output).toBe(3);
+        expect(refused.output).toMatch(/"code":"(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)"/);
+      }
+      expect(tlsProxy.count(LOGIN)).toBe(1);
+      expect((await AgentProcess.run(agentArgs(tlsProxy.url, identityId, files, ['--once', '--ca-cert', join(files.dir, 'missing.pem')]))).code).toBe(2);
+    } finally {
+      await tlsProxy.close();
     }
   });
 
