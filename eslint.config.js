@@ -12,6 +12,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       'no-console': 'error',
+      // CommonJS leftovers type-check (the node types declare them) but throw in an ES module.
+      'no-restricted-globals': ['error', 'require', 'module', 'exports', '__dirname', '__filename'],
       eqeqeq: ['error', 'always'],
     },
   },

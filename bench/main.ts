@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CLUSTER_POOL_SIZE } from '../src/kubernetes-auth/token-review.service.js';
-import { cannon, directTokenReview, type LoadStats } from './load.js';
+import { cannon, type CannonRun, directTokenReview, type LoadStats } from './load.js';
 import { type Child, rssMb, stop, stopAll } from './processes.js';
-import { evaluate, type Figures, machine, render } from './report.js';
-import { AUDIENCE, type Cluster, createDatabase, createScenario, type Scenario, simCounters, startSimulator, startZerokey, type Zerokey } from './setup.js';
+import { type CpuComparison, evaluate, type Figures, machine, render } from './report.js';
+import { AUDIENCE, type Bare, type Cluster, createDatabase, createScenario, type Scenario, simCounters, startBare, startSimulator, startZerokey, type Zerokey } from './setup.js';
 
 /**
  * `npm run bench`: the Kubernetes simulator and Zerokey (production build) as two processes, load
@@ -111,6 +111,41 @@ async function guardRuns(opts: Options, zk: Zerokey, scenario: Scenario): Promis
 }
 
 /**
+ * Zerokey against the bare baseline, c=16, server CPU per request: the two alternate (Zerokey,
+ * bare, Zerokey, bare) so that a neighbour's load on the shared machine falls on both alike.
+ */
+async function bareRuns(opts: Options, zk: Zerokey, bare: Bare, scenario: Scenario): Promise<Figures['bare']> {
+  const compare = async (zerokeyRun: CannonRun, bareRun: CannonRun): Promise<CpuComparison> => {
+    const total = { zerokey: { cpuUs: 0, requests: 0 }, bare: { cpuUs: 0, requests: 0 } };
+    let failed = 0;
+    await cannon({ ...bareRun, seconds: opts.smoke ? 0.1 : 1 }); // JIT warm-up of the bare server
+    for (let round = 0; round < 2; round++) {
+      for (const [side, run] of [['zerokey', zerokeyRun], ['bare', bareRun]] as const) {
+        const stats = await cannon(run);
+        total[side].cpuUs += (stats.cpuUsPerRequest ?? 0) * stats.requests;
+        total[side].requests += stats.requests;
+        failed += stats.errors;
+      }
+    }
+    if (failed > 0) throw new Error(`${failed} requests failed during the bare-baseline comparison`);
+    const zerokeyUs = Math.round(total.zerokey.cpuUs / Math.max(1, total.zerokey.requests));
+    const bareUs = Math.round(total.bare.cpuUs / Math.max(1, total.bare.requests));
+    return { zerokeyUs, bareUs, ratio: bareUs > 0 ? Math.round((zerokeyUs / bareUs) * 100) / 100 : 0 };
+  };
+  const seconds = opts.seconds / 2;
+  const json = { 'content-type': 'application/json' };
+  const login = await compare(
+    { url: `${zk.url}/api/v1/auth/kubernetes-auth/login`, method: 'POST', headers: json, body: scenario.loginBody, connections: 16, seconds, pid: zk.child.proc.pid },
+    { url: `${bare.url}/login`, method: 'POST', headers: json, body: scenario.loginBody, connections: 16, seconds, pid: bare.child.proc.pid },
+  );
+  const guard = await compare(
+    { url: `${zk.url}/api/v1/auth/token/self`, headers: { authorization: `Bearer ${scenario.accessToken}` }, connections: 16, seconds, pid: zk.child.proc.pid },
+    { url: `${bare.url}/self`, headers: { authorization: `Bearer ${bare.accessToken}` }, connections: 16, seconds, pid: bare.child.proc.pid },
+  );
+  return { login, guard };
+}
+
+/**
  * Back to back at concurrency 1 and 16, then at concurrency 1 paced like the login run: the
  * cluster idles between reviews for as long as Zerokey works between them, which on some
  * machines (idle CPUs waking up slowly) makes each review slower than back to back.
@@ -145,6 +180,9 @@ async function main(): Promise<void> {
   const after = await simCounters(cluster);
   const guard = await guardRuns(opts, zk, scenario);
   const direct = await directRuns(opts, cluster, scenario.serviceAccountJwt, login.c1);
+  const bare = await startBare(root, cluster, tmp, scenario.loginBody);
+  started.push(bare.child);
+  const baseline = await bareRuns(opts, zk, bare, scenario);
 
   const figures: Figures = {
     date: new Date().toISOString(),
@@ -164,8 +202,10 @@ async function main(): Promise<void> {
       poolSize: CLUSTER_POOL_SIZE,
     },
     rss,
+    bare: baseline,
   };
   await stop(zk.child);
+  await stop(bare.child);
   const targets = evaluate(figures);
   process.stdout.write(`${render(figures, targets)}\n\n`);
   process.stdout.write(`${JSON.stringify({ ...figures, targets: Object.fromEntries(targets.map((t) => [t.name, { value: t.value, limit: t.limit, met: t.met }])) })}\n`);

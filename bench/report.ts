@@ -14,6 +14,14 @@ export interface Figures {
   guard: { tokenSelf: LoadStats; status: LoadStats; ratio: number };
   tls: { sessions: number; tcpConnections: number; tokenReviews: number; poolSize: number };
   rss: { logins: number; baselineMb: number; afterFirstMb: number; afterSecondMb: number; growthMb: number };
+  /** Server CPU per request against the framework-free baseline (bench/bare.ts), c=16, runs alternated. */
+  bare: { login: CpuComparison; guard: CpuComparison };
+}
+
+export interface CpuComparison {
+  zerokeyUs: number;
+  bareUs: number;
+  ratio: number;
 }
 
 export interface Target {
@@ -27,10 +35,13 @@ export interface Target {
 /** RSS may move by this much over the second run and still count as flat (GC heap sizing noise). */
 export const RSS_FLAT_TOLERANCE_MB = 5;
 
-/** The targets of issue 7, as ratios and limits from this one run. */
+/** The targets (bench/README.md), as ratios and limits from this one run. */
 export function evaluate(f: Figures): Target[] {
   const overhead = round(f.login.c1.p50 - f.direct.c1.p50, 3);
+  const loginLimit = f.database === 'mysql' ? 2.5 : 2;
   return [
+    { name: 'login CPU per request ÷ bare baseline (c=16)', value: f.bare.login.ratio, limit: loginLimit, unit: '×', met: f.bare.login.ratio <= loginLimit },
+    { name: 'token/self CPU per request ÷ bare baseline (c=16)', value: f.bare.guard.ratio, limit: 1.5, unit: '×', met: f.bare.guard.ratio <= 1.5 },
     { name: 'login p50 (c=1) above direct TokenReview p50', value: overhead, limit: 2, unit: 'ms', met: overhead <= 2 },
     { name: 'token/self throughput / status throughput', value: f.guard.ratio, limit: 0.7, unit: 'ratio ≥', met: f.guard.ratio >= 0.7 },
     { name: 'TLS sessions to the cluster (whole login phase)', value: f.tls.sessions, limit: f.tls.poolSize, unit: 'sessions', met: f.tls.sessions <= f.tls.poolSize },
@@ -74,6 +85,8 @@ export function render(f: Figures, targets: Target[]): string {
     ['login p50 (c=1) above direct p50: back to back / paced', `${round(f.login.c1.p50 - f.direct.c1.p50, 2)} / ${round(f.login.c1.p50 - f.direct.paced.p50, 2)} ms`],
     ['token/self ÷ status throughput', f.guard.ratio.toFixed(3)],
     ['TLS sessions / TCP connections (logins)', `${f.tls.sessions} / ${f.tls.tcpConnections} over ${f.tls.tokenReviews} reviews (pool ${f.tls.poolSize})`],
+    ['login CPU µs/req: Zerokey / bare (ratio)', `${f.bare.login.zerokeyUs} / ${f.bare.login.bareUs} (${f.bare.login.ratio}×)`],
+    ['token/self CPU µs/req: Zerokey / bare (ratio)', `${f.bare.guard.zerokeyUs} / ${f.bare.guard.bareUs} (${f.bare.guard.ratio}×)`],
     ['RSS before / after 1st / after 2nd', `${f.rss.baselineMb} / ${f.rss.afterFirstMb} / ${f.rss.afterSecondMb} MB (${f.rss.logins} logins each)`],
   ]);
   const verdicts = table([['target', 'value', 'limit', 'met'], ...targets.map((t) => [t.name, String(t.value), `${t.limit} ${t.unit}`, t.met ? 'yes' : 'NO'])]);

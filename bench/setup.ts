@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createConnection } from 'mysql2/promise';
@@ -116,4 +116,21 @@ export async function createDatabase(baseUrl: string): Promise<{ url: string; na
     }
   };
   return { url: parsed.toString(), name, drop };
+}
+
+export interface Bare {
+  child: Child;
+  url: string;
+  /** An access token the bare server issued, for its guard run. */
+  accessToken: string;
+}
+
+/** The framework-free baseline (bench/bare.ts) against the same simulator, with one login done. */
+export async function startBare(root: string, cluster: Cluster, tmp: string, loginBody: string): Promise<Bare> {
+  const caFile = join(tmp, 'bare-ca.pem');
+  writeFileSync(caFile, cluster.ca);
+  const child = spawnNode('bare baseline', [join(root, 'dist/bench/bare.js'), '--cluster', cluster.url, '--ca-file', caFile, '--reviewer-token', cluster.reviewerToken], { ...process.env, NODE_ENV: 'production' }, root);
+  const { url } = await firstJsonLine<{ url: string }>(child, 30_000);
+  const login = await sendJson<{ accessToken: string }>(`${url}/login`, { body: loginBody });
+  return { child, url, accessToken: login.accessToken };
 }

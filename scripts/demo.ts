@@ -565,7 +565,7 @@ async function runCluster(argv: string[]): Promise<void> {
   }
 }
 
-if (require.main === module) {
+if (import.meta.main) {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'cluster') {
     runCluster(rest).catch((error: unknown) => {

@@ -65,7 +65,7 @@ function main(argv: string[]): void {
 }
 
 // Run only as the entry point, not when the docs test imports the renderer.
-if (typeof module !== 'undefined' && typeof require !== 'undefined' && require.main === module) {
+if (import.meta.main) {
   try {
     main(process.argv.slice(2));
   } catch (error) {

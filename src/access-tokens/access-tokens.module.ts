@@ -1,10 +1,9 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG } from '../config/app-config.js';
 import { AccessTokenGuard } from './access-token.guard.js';
-import { AccessToken } from './access-token.entity.js';
+import { AccessTokenRepository } from './access-token.repository.js';
 import { AccessTokensService } from './access-tokens.service.js';
 import { AuthMethodRegistry } from './auth-method-registry.js';
 import { IdentitiesModule } from '../identities/identities.module.js';
@@ -21,13 +20,12 @@ import { TokenController } from './token.controller.js';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([AccessToken]),
     IdentitiesModule,
     SigningKeysModule,
     JwtModule.registerAsync({ imports: [SigningKeysModule], inject: [SigningKeysService, APP_CONFIG], useFactory: jwtOptions }),
   ],
   controllers: [JwksController, TokenController, IdentityTokensController, SigningKeysController],
-  providers: [SigningKeyRotationService, IdentityTokensService, TokenCodec, AccessTokensService, AuthMethodRegistry, { provide: APP_GUARD, useClass: AccessTokenGuard }],
-  exports: [AccessTokensService, AuthMethodRegistry, SigningKeysModule],
+  providers: [AccessTokenRepository, SigningKeyRotationService, IdentityTokensService, TokenCodec, AccessTokensService, AuthMethodRegistry, { provide: APP_GUARD, useClass: AccessTokenGuard }],
+  exports: [AccessTokensService, AccessTokenRepository, AuthMethodRegistry, SigningKeysModule],
 })
 export class AccessTokensModule {}

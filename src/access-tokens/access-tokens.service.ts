@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, IsNull, type Repository } from 'typeorm';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { Principal } from '../common/auth/principal.js';
 import { RateLimiterService } from '../common/rate-limit/rate-limiter.service.js';
-import { EntityStatements, type Write } from '../database/statements.js';
-import { AccessToken, type AuthMethod, type TokenSubject } from './access-token.entity.js';
+import { CoalescedWrites } from '../database/coalesced-writes.js';
+import { GroupCommit } from '../database/group-commit.js';
+import type { AccessToken, AuthMethod, TokenSubject } from './access-token.entity.js';
+import { AccessTokenRepository, type TokenOwner, type TokenUses } from './access-token.repository.js';
 import { AuthMethodRegistry } from './auth-method-registry.js';
 import { type AccessTokenClaims, TokenCodec } from './token-codec.js';
 
@@ -50,46 +50,38 @@ export interface AccessTokenView {
 
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 
-/** Tokens seen alive, by id: only their fixed fields (owner, auth method, config) are read from here. */
-const LIVE_TOKEN_CACHE_SIZE = 10_000;
-
 /** Issues, renews, authenticates and revokes access tokens; one row per token, never the token. */
 @Injectable()
-export class AccessTokensService {
-  private readonly sql: EntityStatements<AccessToken>;
-  private readonly byIdSql: string;
-  private readonly countUseSql: string;
-  private readonly usageSql: string;
-  private readonly authConfigColumn: string;
-  private readonly live = new Map<string, AccessToken>();
+export class AccessTokensService implements OnModuleDestroy {
+  /** Uses of tokens without a use limit: informational, coalesced, written within a second. */
+  private readonly uses = new CoalescedWrites<string, TokenUses>(
+    'TokenUses',
+    (waiting, next) => ({ count: waiting.count + next.count, at: next.at > waiting.at ? next.at : waiting.at }),
+    (values) => this.tokens.addUses(values),
+  );
 
   constructor(
-    @InjectRepository(AccessToken) private readonly repo: Repository<AccessToken>,
+    private readonly tokens: AccessTokenRepository,
+    private readonly commits: GroupCommit,
     private readonly codec: TokenCodec,
     private readonly registry: AuthMethodRegistry,
     private readonly limiter: RateLimiterService,
-  ) {
-    this.sql = new EntityStatements(repo);
-    const c = (property: keyof AccessToken & string): string => this.sql.column(property);
-    this.byIdSql = `${c('id')} = ?`;
-    this.authConfigColumn = `${this.sql.table}.${c('authConfigId')}`;
-    this.usageSql = `SELECT ${c('authMethod')}, ${c('expiresAt')}, ${c('numUses')}, ${c('numUsesLimit')} FROM ${this.sql.table} WHERE ${this.byIdSql}`;
-    // docs/api.md "Access tokens": the use is counted atomically, so exactly `limit` uses succeed.
-    this.countUseSql =
-      `UPDATE ${this.sql.table} SET ${c('numUses')} = ${c('numUses')} + 1, ${c('lastUsedAt')} = ? ` +
-      `WHERE ${c('id')} = ? AND ${c('revokedAt')} IS NULL AND (${c('numUsesLimit')} = 0 OR ${c('numUses')} < ${c('numUsesLimit')})`;
+  ) {}
+
+  async onModuleDestroy(): Promise<void> {
+    await this.uses.flush();
   }
 
   async issue(input: IssueTokenInput): Promise<IssuedToken> {
-    return (await this.issueWith(input, [])).issued;
+    return (await this.issueWith(input)).issued;
   }
 
   /**
-   * issue(), committing `alongside` (the login's audit row) in the same transaction as the token
+   * issue(), running `alongside` (the login's audit write) in the same unit of work as the token
    * row: one commit instead of two. Should that transaction fail, the token row is written alone
    * (or the error thrown) and `alongsideWritten` is false: the caller writes its rows its own way.
    */
-  async issueWith(input: IssueTokenInput, alongside: Write[]): Promise<{ issued: IssuedToken; alongsideWritten: boolean }> {
+  async issueWith(input: IssueTokenInput, alongside?: () => Promise<void>): Promise<{ issued: IssuedToken; alongsideWritten: boolean }> {
     const id = randomUUID();
     const iat = seconds(Date.now());
     const exp = iat + Math.min(input.ttl, input.maxTtl);
@@ -113,21 +105,24 @@ export class AccessTokensService {
       clientIp: input.clientIp,
       subject: input.subject,
     };
-    // The signature is computed in the thread pool meanwhile; a failed insert discards it.
     const [issued, alongsideWritten] = await Promise.all([this.sign(row, iat, exp), this.store(row, alongside)]);
     return { issued, alongsideWritten };
   }
 
-  private async store(row: AccessToken, alongside: Write[]): Promise<boolean> {
-    if (alongside.length === 0) {
-      await this.sql.insert(row);
+  /** The row commits with those of concurrent logins (group commit); the answer waits for that commit. */
+  private async store(row: AccessToken, alongside?: () => Promise<void>): Promise<boolean> {
+    if (!alongside) {
+      await this.commits.submit(() => this.tokens.insert(row));
       return false;
     }
     try {
-      await this.sql.writeTogether([this.sql.insertOf(row), ...alongside]);
+      await this.commits.submit(async () => {
+        await this.tokens.insert(row);
+        await alongside();
+      });
       return true;
     } catch {
-      await this.sql.insert(row);
+      await this.tokens.insert(row);
       return false;
     }
   }
@@ -144,31 +139,26 @@ export class AccessTokensService {
     if (row.numUsesLimit > 0 && row.numUses >= row.numUsesLimit) throw usesExhausted();
     const iat = seconds(now);
     const exp = Math.min(iat + row.ttl, maxExp);
-    await this.repo.update({ id: row.id }, { expiresAt: new Date(exp * 1000), lastRenewedAt: new Date(now) });
+    await this.tokens.renewed(row.id, new Date(exp * 1000), new Date(now));
     return this.sign(row, iat, exp);
   }
 
   /**
-   * The bearer check of every authenticated request; the use is counted last. A token already
-   * seen alive skips the read of its row: the UPDATE that counts the use also refuses a revoked
-   * row, and only then is the row read, to say why (revoked, or out of uses).
+   * The bearer check of every authenticated request, in the documented order: signature and
+   * `exp`, revocation (one read of the row), trusted IP, then the use: counted atomically for a
+   * token with a use limit (group commit), coalesced in memory for one without (no write here).
    */
   async authenticate(token: string, clientIp: string): Promise<Principal> {
     const claims = await this.verifyBearer(token, clientIp);
-    const known = this.live.get(claims.jti);
-    if (known && (await this.countKnownUse(known, clientIp))) return principalOf(known);
-    const row = known ?? (await this.loadUnrevoked(claims.jti));
-    if (!(await this.ipTrusted(row, clientIp))) {
-      // Revocation is reported before the IP, as when the row has just been read.
-      if (known) await this.loadUnrevoked(row.id);
-      throw ipNotTrusted(clientIp);
-    }
-    const counted = await this.sql.execute(this.countUseSql, [this.sql.param('lastUsedAt', new Date()), row.id]);
-    if (!counted) {
+    const row = await this.loadUnrevoked(claims.jti);
+    if (!(await this.ipTrusted(row, clientIp))) throw ipNotTrusted(clientIp);
+    const now = new Date();
+    if (row.numUsesLimit === 0) {
+      this.uses.add(row.id, { count: 1, at: now });
+    } else if (!(await this.commits.submit(() => this.tokens.countUse(row.id, now)))) {
       await this.loadUnrevoked(row.id);
       throw usesExhausted();
     }
-    if (!known) this.remember(row);
     return principalOf(row);
   }
 
@@ -182,86 +172,62 @@ export class AccessTokensService {
     }
   }
 
-  /**
-   * The common case in one statement: a token seen alive, a client IP inside the trusted IPs last
-   * read for it, and the use counted only if those are still current (and the token unrevoked,
-   * with uses left). False when anything is off; authenticate() then reads and says what.
-   */
-  private async countKnownUse(row: AccessToken, clientIp: string): Promise<boolean> {
-    const policy = this.registry.get(row.authMethod);
-    if (!policy) return (await this.sql.execute(this.countUseSql, [this.sql.param('lastUsedAt', new Date()), row.id])) === 1;
-    const last = policy.lastTrustedIps(row, this.authConfigColumn);
-    if (!last || (last.matcher && !last.matcher.contains(clientIp))) return false;
-    return (await this.sql.execute(`${this.countUseSql} AND ${last.condition}`, [this.sql.param('lastUsedAt', new Date()), row.id, ...last.params])) === 1;
-  }
-
   /** Public revocation by token: needs a valid signature, accepts an expired token. */
   async revokeByToken(token: string): Promise<AccessToken> {
     const claims = await this.codec.verify(token, true);
-    const row = await this.repo.findOneBy({ id: claims.jti });
+    const row = await this.tokens.findById(claims.jti);
     if (!row) throw new DomainError('InvalidAccessToken', 'the access token is invalid');
     if (!row.revokedAt) await this.revoke(row.id);
     return row;
   }
 
   async revoke(id: string): Promise<void> {
-    await this.repo.update({ id, revokedAt: IsNull() }, { revokedAt: new Date() });
+    await this.tokens.revokeWhere({ id });
   }
 
   /** What `token/self` shows of a token: one narrow read, after the guard counted the use. */
   async usage(id: string): Promise<Pick<AccessToken, 'authMethod' | 'expiresAt' | 'numUses' | 'numUsesLimit'> | null> {
-    const [raw] = await this.sql.rows(this.usageSql, [id]);
-    if (!raw) return null;
-    const value = <K extends keyof AccessToken & string>(property: K): AccessToken[K] => this.sql.value(raw, property) as AccessToken[K];
-    return { authMethod: value('authMethod'), expiresAt: value('expiresAt'), numUses: value('numUses'), numUsesLimit: value('numUsesLimit') };
+    const usage = await this.tokens.usage(id);
+    return usage && this.withWaitingUses(usage, id);
   }
 
-  async findById(id: string): Promise<AccessToken | null> {
-    const [row] = await this.sql.select(this.byIdSql, [id]);
-    return row ?? null;
+  findById(id: string): Promise<AccessToken | null> {
+    return this.tokens.findById(id);
   }
 
   async find(identityId: string, tokenId: string): Promise<AccessTokenView> {
-    const row = await this.repo.findOneBy({ id: tokenId, identityId });
+    const row = await this.tokens.findOfIdentity(identityId, tokenId);
     if (!row) throw new DomainError('AccessTokenNotFound', 'access token not found');
-    return toView(row);
+    return toView(this.withWaitingUses(row, row.id));
   }
 
   async listForIdentity(identityId: string, offset: number, limit: number): Promise<{ accessTokens: AccessTokenView[]; totalCount: number }> {
-    const [rows, totalCount] = await this.repo.findAndCount({ where: { identityId }, order: { createdAt: 'DESC', id: 'ASC' }, skip: offset, take: limit });
-    return { accessTokens: rows.map(toView), totalCount };
+    const [rows, totalCount] = await this.tokens.listOfIdentity(identityId, offset, limit);
+    return { accessTokens: rows.map((row) => toView(this.withWaitingUses(row, row.id))), totalCount };
   }
 
-  /** Revokes every live token matching `where` (in `manager`'s transaction when given). */
-  async revokeWhere(where: Partial<Pick<AccessToken, 'identityId' | 'authConfigId' | 'userId'>>, manager?: EntityManager): Promise<number> {
-    const result = await (manager ?? this.repo.manager).update(AccessToken, { ...where, revokedAt: IsNull() }, { revokedAt: new Date() });
-    return result.affected ?? 0;
+  /** Revokes every live token of an owner (in the caller's unit of work, when there is one). */
+  revokeWhere(owner: TokenOwner): Promise<number> {
+    return this.tokens.revokeWhere(owner);
   }
 
   /** Ends every session of a user except `keepTokenId` (after a password change). */
-  async revokeOtherSessions(userId: string, keepTokenId: string): Promise<number> {
-    const result = await this.repo
-      .createQueryBuilder()
-      .update(AccessToken)
-      .set({ revokedAt: new Date() })
-      .where('userId = :userId AND id <> :keep AND revokedAt IS NULL', { userId, keep: keepTokenId })
-      .execute();
-    return result.affected ?? 0;
+  revokeOtherSessions(userId: string, keepTokenId: string): Promise<number> {
+    return this.tokens.revokeSessionsExcept(userId, keepTokenId);
   }
 
   private async loadUnrevoked(id: string): Promise<AccessToken> {
     const row = await this.findById(id);
     // A row purged by housekeeping belongs to a token that can no longer be valid.
-    if (!row || row.revokedAt) {
-      this.live.delete(id);
-      throw new DomainError('AccessTokenRevoked', 'the access token has been revoked: log in again');
-    }
+    if (!row || row.revokedAt) throw new DomainError('AccessTokenRevoked', 'the access token has been revoked: log in again');
     return row;
   }
 
-  private remember(row: AccessToken): void {
-    this.live.set(row.id, row);
-    if (this.live.size > LIVE_TOKEN_CACHE_SIZE) this.live.delete(this.live.keys().next().value as string);
+  /** The row as this replica knows it: with the uses it counted and has not written yet. */
+  private withWaitingUses<T extends Pick<AccessToken, 'numUses'> & Partial<Pick<AccessToken, 'lastUsedAt'>>>(row: T, id: string): T {
+    const waiting = this.uses.waiting(id);
+    if (!waiting) return row;
+    return { ...row, numUses: row.numUses + waiting.count, ...('lastUsedAt' in row ? { lastUsedAt: waiting.at } : {}) };
   }
 
   /** Against the auth method's *current* trusted IPs (read on every call). */

@@ -7,15 +7,8 @@ import type { AccessToken } from './access-token.entity.js';
  * themselves here, so access-tokens never imports an auth method.
  */
 export interface AuthMethodPolicy {
-  /** The *current* trusted IPs for a token (null: no restriction). */
+  /** The *current* trusted IPs for a token (null: no restriction), read on every call. */
   trustedIps(token: AccessToken): Promise<IpMatcher | null>;
-  /**
-   * The trusted IPs this replica last read for the token (undefined: none yet), with an SQL
-   * condition on the token's row that holds only while they are still current; `authConfigId`
-   * is the row's qualified auth-config column. The guard counts a use under that condition, so
-   * the IP check and the use are one statement; when the condition fails it reads afresh.
-   */
-  lastTrustedIps(token: AccessToken, authConfigId: string): { matcher: IpMatcher | null; condition: string; params: unknown[] } | undefined;
 }
 
 @Injectable()

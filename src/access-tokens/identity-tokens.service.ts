@@ -18,9 +18,7 @@ export class IdentityTokensService implements OnModuleInit {
 
   onModuleInit(): void {
     // Deleting an identity revokes every token it holds, in the deletion's transaction.
-    this.hooks.registerDeleteHook(async (manager, identityId) => {
-      await this.tokens.revokeWhere({ identityId }, manager);
-    });
+    this.hooks.registerDeleteHook((identityId) => this.tokens.revokeWhere({ identityId }));
   }
 
   async list(principal: Principal, identityId: string, offset: number, limit: number): Promise<{ accessTokens: AccessTokenView[]; totalCount: number }> {

@@ -1,12 +1,10 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { SigningKey } from './signing-key.entity.js';
+import { SigningKeyRepository } from './signing-key.repository.js';
 import { SigningKeysService } from './signing-keys.service.js';
 
 /** The ES256 key set, on its own so that JwtModule's options can be built from it (access-tokens.module.ts). */
 @Module({
-  imports: [TypeOrmModule.forFeature([SigningKey])],
-  providers: [SigningKeysService],
+  providers: [SigningKeyRepository, SigningKeysService],
   exports: [SigningKeysService],
 })
 export class SigningKeysModule {}

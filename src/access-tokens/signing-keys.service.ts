@@ -1,10 +1,8 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, MoreThan, type Repository } from 'typeorm';
 import { SecretBox } from '../common/crypto/secret-box.js';
-import { SigningKey } from './signing-key.entity.js';
+import { SigningKeyRepository } from './signing-key.repository.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -41,7 +39,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    @InjectRepository(SigningKey) private readonly repo: Repository<SigningKey>,
+    private readonly repo: SigningKeyRepository,
     private readonly secretBox: SecretBox,
   ) {}
 
@@ -89,7 +87,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     const previous = this.active;
     const retiresAt = new Date(Math.max(retireAfter.getTime(), Date.now() + MIN_RETIREMENT_DELAY_MS) + 2 * RELOAD_INTERVAL_MS);
     const kid = await this.createKey();
-    if (previous) await this.repo.update({ kid: previous.kid, retiredAt: IsNull() }, { retiredAt: retiresAt });
+    if (previous) await this.repo.retire(previous.kid, retiresAt);
     await this.reload();
     return { kid, previousKid: previous?.kid ?? null, previousRetiresAt: previous ? retiresAt : null };
   }
@@ -119,23 +117,15 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
    * serialize on a named lock and look again before creating it.
    */
   private async createFirstKey(): Promise<void> {
-    const mysql = this.repo.manager.connection.options.type === 'mysql';
-    const runner = mysql ? this.repo.manager.connection.createQueryRunner() : undefined;
-    try {
-      if (runner) await runner.query('SELECT GET_LOCK(?, 30)', [FIRST_KEY_LOCK]);
+    await this.repo.withNamedLock(FIRST_KEY_LOCK, async () => {
       await this.reload();
       if (!this.active) await this.createKey();
       await this.reload();
-    } finally {
-      if (runner) {
-        await runner.query('SELECT RELEASE_LOCK(?)', [FIRST_KEY_LOCK]).catch(() => undefined);
-        await runner.release();
-      }
-    }
+    });
   }
 
   private async reload(): Promise<void> {
-    const rows = await this.repo.find({ where: [{ retiredAt: IsNull() }, { retiredAt: MoreThan(new Date()) }], order: { createdAt: 'ASC' } });
+    const rows = await this.repo.findUnretired(new Date());
     const keys = new Map<string, LoadedKey>();
     for (const row of rows) {
       const existing = this.keys.get(row.kid);

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
 import type { Principal } from '../common/auth/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { OrgAccessService } from '../organizations/org-access.service.js';
-import { AuditLog } from './audit-log.entity.js';
+import type { AuditLog } from './audit-log.entity.js';
+import { AuditLogRepository } from './audit-log.repository.js';
 import type { AuditLogDto, AuditLogListDto, AuditLogQueryDto } from './dto/audit-log.dto.js';
 
 const orgNotFound = (): DomainError => new DomainError('OrganizationNotFound', 'organization not found');
@@ -13,7 +12,7 @@ const orgNotFound = (): DomainError => new DomainError('OrganizationNotFound', '
 @Injectable()
 export class AuditQueryService {
   constructor(
-    @InjectRepository(AuditLog) private readonly repo: Repository<AuditLog>,
+    private readonly repo: AuditLogRepository,
     private readonly access: OrgAccessService,
   ) {}
 
@@ -28,17 +27,17 @@ export class AuditQueryService {
   }
 
   private async search(orgId: string | null, q: AuditLogQueryDto): Promise<AuditLogListDto> {
-    const qb = this.repo.createQueryBuilder('a');
-    if (orgId === null) qb.where('a.orgId IS NULL');
-    else qb.where('a.orgId = :orgId', { orgId });
-    if (q.event) qb.andWhere('a.event = :event', { event: q.event });
-    if (q.identityId) qb.andWhere('a.identityId = :identityId', { identityId: q.identityId });
-    if (q.actorId) qb.andWhere('a.actorId = :actorId', { actorId: q.actorId });
-    if (q.outcome) qb.andWhere('a.outcome = :outcome', { outcome: q.outcome });
-    if (q.startDate) qb.andWhere('a.createdAt >= :startDate', { startDate: new Date(q.startDate) });
-    if (q.endDate) qb.andWhere('a.createdAt <= :endDate', { endDate: new Date(q.endDate) });
-    qb.orderBy('a.createdAt', 'DESC').addOrderBy('a.id', 'DESC').skip(q.offset).take(q.limit);
-    const [rows, totalCount] = await qb.getManyAndCount();
+    const [rows, totalCount] = await this.repo.search({
+      orgId,
+      event: q.event,
+      identityId: q.identityId,
+      actorId: q.actorId,
+      outcome: q.outcome,
+      startDate: q.startDate ? new Date(q.startDate) : undefined,
+      endDate: q.endDate ? new Date(q.endDate) : undefined,
+      offset: q.offset,
+      limit: q.limit,
+    });
     return { auditLogs: rows.map(toDto), totalCount };
   }
 }

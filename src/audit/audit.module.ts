@@ -1,15 +1,13 @@
 import { Global, Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuditLog } from './audit-log.entity.js';
+import { AuditLogRepository } from './audit-log.repository.js';
 import { AuditQueryService } from './audit-query.service.js';
 import { AuditController } from './audit.controller.js';
 import { AuditService } from './audit.service.js';
 
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature([AuditLog])],
   controllers: [AuditController],
-  providers: [AuditService, AuditQueryService],
-  exports: [AuditService],
+  providers: [AuditLogRepository, AuditService, AuditQueryService],
+  exports: [AuditService, AuditLogRepository],
 })
 export class AuditModule {}

@@ -1,11 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
 import type { ClientInfo } from '../common/auth/decorators.js';
 import type { Principal } from '../common/auth/principal.js';
 import type { ErrorCode } from '../common/errors/error-codes.js';
-import { EntityStatements, type Write } from '../database/statements.js';
-import { type ActorType, AuditLog, type AuditOutcome } from './audit-log.entity.js';
+import type { ActorType, AuditLog, AuditOutcome } from './audit-log.entity.js';
+import { AuditLogRepository } from './audit-log.repository.js';
 
 export interface AuditEntry {
   event: string;
@@ -23,27 +21,24 @@ export interface AuditEntry {
 @Injectable()
 export class AuditService {
   private readonly logger = new Logger(AuditService.name);
-  private readonly sql: EntityStatements<AuditLog>;
 
-  constructor(@InjectRepository(AuditLog) repo: Repository<AuditLog>) {
-    this.sql = new EntityStatements(repo);
-  }
+  constructor(private readonly repo: AuditLogRepository) {}
 
   async record(entry: AuditEntry): Promise<void> {
     try {
-      await this.sql.insert(rowOf(entry));
+      await this.repo.insert(rowOf(entry));
     } catch (error) {
       this.logger.error({ event: entry.event, err: (error as Error).message }, 'could not write audit row');
     }
   }
 
   /**
-   * The INSERT of `entry`'s row, for a caller that commits it with its own write (one commit
-   * instead of two). That caller falls back to record() when the shared write fails, so that
-   * writing the audit row never fails the request it describes.
+   * Writes `entry`'s row and lets a failure through, for a caller that commits it in its own unit
+   * of work (one commit instead of two). That caller falls back to record() when the shared
+   * transaction fails, so that writing the audit row never fails the request it describes.
    */
-  writeOf(entry: AuditEntry): Write {
-    return this.sql.insertOf(rowOf(entry));
+  async write(entry: AuditEntry): Promise<void> {
+    await this.repo.insert(rowOf(entry));
   }
 }
 

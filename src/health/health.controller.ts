@@ -1,10 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/auth/decorators.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ApiErrors } from '../common/http/api-errors.decorator.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
 
 const READY_TIMEOUT_MS = 2000;
 
@@ -12,7 +11,7 @@ const READY_TIMEOUT_MS = 2000;
 @Public()
 @Controller('api/status')
 export class HealthController {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly uow: UnitOfWork) {}
 
   @Get()
   @ApiOperation({ operationId: 'getStatus', summary: 'Liveness: answers while the process runs' })
@@ -31,7 +30,7 @@ export class HealthController {
       timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS);
     });
     try {
-      await Promise.race([this.dataSource.query('SELECT 1'), timeout]);
+      await Promise.race([this.uow.ping(), timeout]);
     } catch {
       throw new DomainError('DatabaseUnavailable', 'the database is unavailable');
     } finally {

@@ -1,41 +1,41 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import type { ClientInfo } from '../common/auth/decorators.js';
 import type { OrgRoleNeeded, Principal } from '../common/auth/principal.js';
 import { isUniqueViolation } from '../common/errors/database-errors.js';
 import { DomainError } from '../common/errors/domain-error.js';
-import { EntityStatements } from '../database/statements.js';
+import { CoalescedWrites } from '../database/coalesced-writes.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
 import { OrgAccessService } from '../organizations/org-access.service.js';
 import type { CreateIdentityDto, IdentityDto, ListIdentitiesQueryDto, UpdateIdentityDto } from './dto/identity.dto.js';
 import { IdentityHooks } from './identity-hooks.js';
-import { Identity } from './identity.entity.js';
+import type { Identity } from './identity.entity.js';
+import { IdentityRepository } from './identity.repository.js';
 
 export const identityNotFound = (): DomainError => new DomainError('IdentityNotFound', 'identity not found');
 const organizationNotFound = (): DomainError => new DomainError('OrganizationNotFound', 'organization not found');
 const nameTaken = (name: string): DomainError => new DomainError('IdentityNameTaken', `an identity named "${name}" already exists in this organization`);
 
-const LAST_LOGIN_PRECISION_MS = 1000;
-const RECORDED_LOGINS_KEPT = 10_000;
 
 @Injectable()
-export class IdentitiesService {
-  private readonly loginsRecorded = new Map<string, number>();
-  private readonly sql: EntityStatements<Identity>;
-  private readonly byIdSql: string;
-  private methodColumns?: { columns: string; names: string[]; viewSql: string };
+export class IdentitiesService implements OnModuleDestroy {
+  /** `lastLoginAt` is informational: coalesced, written within a second, so a rollout's burst of logins is one write per identity. */
+  private readonly lastLogins = new CoalescedWrites<string, Date>(
+    'IdentityLastLogin',
+    (waiting, next) => (next > waiting ? next : waiting),
+    (values) => this.uow.transaction(async () => {
+      for (const [id, at] of values) await this.repo.setLastLogin(id, at);
+    }),
+  );
 
   constructor(
-    @InjectRepository(Identity) private readonly repo: Repository<Identity>,
+    private readonly repo: IdentityRepository,
+    private readonly uow: UnitOfWork,
     private readonly access: OrgAccessService,
     private readonly hooks: IdentityHooks,
     private readonly audit: AuditService,
-  ) {
-    this.sql = new EntityStatements(repo);
-    this.byIdSql = `${this.sql.column('id')} = ?`;
-  }
+  ) {}
 
   async create(principal: Principal, dto: CreateIdentityDto, client: ClientInfo): Promise<IdentityDto> {
     await this.access.assertRole(principal, dto.organizationId, 'admin', organizationNotFound);
@@ -62,7 +62,7 @@ export class IdentitiesService {
     if (dto.name !== undefined && dto.name.toLowerCase() !== identity.name.toLowerCase()) await this.assertNameFree(identity.orgId, dto.name);
     const next: Identity = { ...identity, ...stripUndefined(dto), updatedAt: new Date() };
     try {
-      await this.repo.update({ id }, { name: next.name, role: next.role, metadata: next.metadata, updatedAt: next.updatedAt });
+      await this.repo.update(id, { name: next.name, role: next.role, metadata: next.metadata, updatedAt: next.updatedAt });
     } catch (error) {
       if (isUniqueViolation(error)) throw nameTaken(next.name);
       throw error;
@@ -75,9 +75,9 @@ export class IdentitiesService {
   async delete(principal: Principal, id: string, client: ClientInfo): Promise<IdentityDto> {
     const identity = await this.authorize(principal, id, 'admin');
     const dto = await this.toDto(identity);
-    await this.repo.manager.transaction(async (manager) => {
-      for (const hook of this.hooks.onDelete) await hook(manager, id);
-      await manager.delete(Identity, { id });
+    await this.uow.transaction(async () => {
+      for (const hook of this.hooks.onDelete) await hook(id);
+      await this.repo.deleteById(id);
     });
     await this.audit.record({ event: 'identity.deleted', outcome: 'success', orgId: identity.orgId, identityId: id, actor: principal, client, metadata: { name: identity.name } });
     return dto;
@@ -85,14 +85,9 @@ export class IdentitiesService {
 
   async list(principal: Principal, orgId: string, query: ListIdentitiesQueryDto): Promise<{ identities: IdentityDto[]; totalCount: number }> {
     await this.access.assertRole(principal, orgId, 'viewer', organizationNotFound);
-    const qb = this.repo.createQueryBuilder('i').where('i.orgId = :orgId', { orgId });
-    if (query.search) qb.andWhere("LOWER(i.name) LIKE :search ESCAPE '!'", { search: `%${escapeLike(query.search.toLowerCase())}%` });
-    if (query.role) qb.andWhere('i.role = :role', { role: query.role });
-    const order = (query.order ?? 'asc').toUpperCase() as 'ASC' | 'DESC';
-    qb.orderBy(query.sort === 'name' ? 'i.name' : 'i.createdAt', order).addOrderBy('i.id', 'ASC').skip(query.offset).take(query.limit);
-    const [rows, totalCount] = await qb.getManyAndCount();
+    const [rows, totalCount] = await this.repo.search({ orgId, search: query.search, role: query.role, sort: query.sort, order: query.order, offset: query.offset, limit: query.limit });
     const methods = await this.authMethodsOf(rows.map((r) => r.id));
-    return { identities: rows.map((row) => toIdentityDto(row, methods.get(row.id) ?? [])), totalCount };
+    return { identities: rows.map((row) => toIdentityDto(this.withLastLogin(row), methods.get(row.id) ?? [])), totalCount };
   }
 
   /**
@@ -106,69 +101,48 @@ export class IdentitiesService {
     return identity;
   }
 
-  async findById(id: string): Promise<Identity | null> {
-    const [identity] = await this.sql.select(this.byIdSql, [id]);
-    return identity ?? null;
+  findById(id: string): Promise<Identity | null> {
+    return this.repo.findById(id);
   }
 
-  /** The identity as the API shows it, auth methods included, in one statement. */
+  /** The identity as the API shows it, auth methods included. */
   async view(id: string): Promise<IdentityDto | null> {
-    const { viewSql, names } = this.authMethodColumns();
-    const [raw] = await this.sql.rows(viewSql, [id]);
-    return raw ? toIdentityDto(this.sql.hydrate(raw), attachedMethods(raw, names)) : null;
+    const identity = await this.repo.findById(id);
+    return identity ? this.toDto(identity) : null;
   }
 
-  /**
-   * `lastLoginAt` is kept to the second: a replica writes it at most once a second per identity,
-   * so a burst of logins (a rollout) does not queue on one hot row.
-   */
-  async recordLogin(id: string, at: Date): Promise<void> {
-    const last = this.loginsRecorded.get(id);
-    if (last !== undefined && at.getTime() - last < LAST_LOGIN_PRECISION_MS && at.getTime() >= last) return;
-    this.loginsRecorded.delete(id);
-    this.loginsRecorded.set(id, at.getTime());
-    if (this.loginsRecorded.size > RECORDED_LOGINS_KEPT) this.loginsRecorded.delete(this.loginsRecorded.keys().next().value as string);
-    await this.repo.update({ id }, { lastLoginAt: at });
+  async onModuleDestroy(): Promise<void> {
+    await this.lastLogins.flush();
+  }
+
+  /** Notes a login; `lastLoginAt` reaches the database within a second (this replica shows it at once). */
+  recordLogin(id: string, at: Date): void {
+    this.lastLogins.add(id, at);
   }
 
   private async assertNameFree(orgId: string, name: string): Promise<void> {
-    const taken = await this.repo.createQueryBuilder('i').where('i.orgId = :orgId AND LOWER(i.name) = :name', { orgId, name: name.toLowerCase() }).getExists();
-    if (taken) throw nameTaken(name);
+    if (await this.repo.nameTaken(orgId, name)) throw nameTaken(name);
   }
 
   private async toDto(identity: Identity): Promise<IdentityDto> {
     const methods = await this.authMethodsOf([identity.id]);
-    return toIdentityDto(identity, methods.get(identity.id) ?? []);
+    return toIdentityDto(this.withLastLogin(identity), methods.get(identity.id) ?? []);
   }
 
-  /** The names of the auth methods attached to each identity. */
+  /** The identity with the login this replica noted and has not written yet. */
+  private withLastLogin(identity: Identity): Identity {
+    const waiting = this.lastLogins.waiting(identity.id);
+    return waiting && (!identity.lastLoginAt || waiting > identity.lastLoginAt) ? { ...identity, lastLoginAt: waiting } : identity;
+  }
+
+  /** The names of the auth methods attached to each identity (one question per registered method). */
   private async authMethodsOf(ids: string[]): Promise<Map<string, string[]>> {
     const result = new Map<string, string[]>(ids.map((id) => [id, []]));
-    const { columns, names } = this.authMethodColumns();
-    if (ids.length === 0 || names.length === 0) return result;
-    const id = this.sql.column('id');
-    const raws = await this.sql.rows(`SELECT ${id}${columns} FROM ${this.sql.table} WHERE ${id} IN (${ids.map(() => '?').join(', ')})`, ids);
-    for (const raw of raws) result.set(this.sql.value(raw, 'id') as string, attachedMethods(raw, names));
-    return result;
-  }
-
-  /**
-   * One selected column per registered auth method (`, CASE … AS "authMethod0"`), 1 when it is
-   * attached, and view()'s SELECT with them; built on first use, after every module has registered
-   * its methods.
-   */
-  private authMethodColumns(): { columns: string; names: string[]; viewSql: string } {
-    if (!this.methodColumns) {
-      const identityId = `${this.sql.table}.${this.sql.column('id')}`;
-      const columns = this.hooks.authMethods.map((method, i) => `, CASE WHEN ${method.attachedSql(identityId)} THEN 1 ELSE 0 END AS ${this.sql.escape(`authMethod${i}`)}`);
-      const joined = columns.join('');
-      this.methodColumns = {
-        columns: joined,
-        names: this.hooks.authMethods.map((method) => method.name),
-        viewSql: `SELECT ${this.sql.columnList()}${joined} FROM ${this.sql.table} WHERE ${this.byIdSql}`,
-      };
+    if (ids.length === 0) return result;
+    for (const method of this.hooks.authMethods) {
+      for (const id of await method.attachedTo(ids)) result.get(id)?.push(method.name);
     }
-    return this.methodColumns;
+    return result;
   }
 }
 
@@ -184,14 +158,6 @@ export function toIdentityDto(identity: Identity, authMethods: string[]): Identi
     createdAt: identity.createdAt,
     updatedAt: identity.updatedAt,
   };
-}
-
-function attachedMethods(raw: Record<string, unknown>, names: string[]): string[] {
-  return names.filter((_name, i) => Number(raw[`authMethod${i}`]) === 1);
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[!%_]/g, (c) => `!${c}`);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 
-/** What an auth method tells the identities module: how to see that it is attached to an identity. */
+/** What an auth method tells the identities module: which identities it is attached to. */
 export interface IdentityAuthMethod {
   name: string;
-  /** An SQL condition, true when the method is attached to the identity whose id is the column `identityId`. */
-  attachedSql(identityId: string): string;
+  /** The subset of `identityIds` the method is attached to. */
+  attachedTo(identityIds: string[]): Promise<Set<string>>;
 }
 
-export type IdentityDeleteHook = (manager: EntityManager, identityId: string) => Promise<void>;
+/** Runs inside the identity's deletion unit of work (repository calls join it). */
+export type IdentityDeleteHook = (identityId: string) => Promise<unknown>;
 
 /**
  * Extension points so that modules depending on identities (access tokens, auth methods) take

@@ -1,10 +1,9 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccessTokensModule } from '../access-tokens/access-tokens.module.js';
 import { IdentitiesModule } from '../identities/identities.module.js';
 import { ConnectionCheckService } from './connection-check.service.js';
 import { InClusterCredentials } from './in-cluster-credentials.js';
-import { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
+import { KubernetesAuthConfigRepository } from './kubernetes-auth-config.repository.js';
 import { KubernetesAuthController } from './kubernetes-auth.controller.js';
 import { KubernetesAuthService } from './kubernetes-auth.service.js';
 import { KubernetesLoginController } from './kubernetes-login.controller.js';
@@ -13,8 +12,8 @@ import { KubernetesLoginService } from './kubernetes-login.service.js';
 import { TokenReviewService } from './token-review.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([KubernetesAuthConfig]), AccessTokensModule, IdentitiesModule],
+  imports: [AccessTokensModule, IdentitiesModule],
   controllers: [KubernetesAuthController, KubernetesLoginController],
-  providers: [KubernetesAuthService, ConnectionCheckService, TokenReviewService, InClusterCredentials, KubernetesLoginService, KubernetesLoginGuard],
+  providers: [KubernetesAuthConfigRepository, KubernetesAuthService, ConnectionCheckService, TokenReviewService, InClusterCredentials, KubernetesLoginService, KubernetesLoginGuard],
 })
 export class KubernetesAuthModule {}

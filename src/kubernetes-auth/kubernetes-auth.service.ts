@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { type Repository } from 'typeorm';
+import { LRUCache } from 'lru-cache';
 import { AccessTokensService } from '../access-tokens/access-tokens.service.js';
 import { AuthMethodRegistry } from '../access-tokens/auth-method-registry.js';
 import type { AccessToken } from '../access-tokens/access-token.entity.js';
@@ -14,11 +13,12 @@ import { DomainError, validationError } from '../common/errors/domain-error.js';
 import { IpMatcher } from '../common/net/cidr.js';
 import { privateAddressesOf } from '../common/net/private-address.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { EntityStatements } from '../database/statements.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
 import { IdentitiesService } from '../identities/identities.service.js';
 import { IdentityHooks } from '../identities/identity-hooks.js';
 import type { KubernetesAuthDto, KubernetesAuthFieldsDto } from './dto/kubernetes-auth.dto.js';
-import { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
+import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
+import { KubernetesAuthConfigRepository } from './kubernetes-auth-config.repository.js';
 import { type ConfigSettings, type ConfigWarning, resolveSettings } from './kubernetes-auth-config.rules.js';
 
 export const KUBERNETES_AUTH_METHOD = 'kubernetes';
@@ -31,17 +31,15 @@ const notConfigured = (): DomainError => new DomainError('KubernetesAuthNotConfi
 /** Attach/read/patch/delete the Kubernetes auth config of an identity; owns its rules and secrets. */
 @Injectable()
 export class KubernetesAuthService implements OnModuleInit {
-  private readonly ipMatchers = new Map<string, { version: number; matcher: IpMatcher }>();
-  private readonly loginConfigs = new Map<string, KubernetesAuthConfig>();
+  /** Parsed trusted IPs per config, with the version they were parsed at. */
+  private readonly ipMatchers = new LRUCache<string, { version: number; matcher: IpMatcher }>({ max: LOGIN_CONFIG_CACHE_SIZE * 10 });
+  private readonly loginConfigs = new LRUCache<string, KubernetesAuthConfig>({ max: LOGIN_CONFIG_CACHE_SIZE });
   /** Decrypted reviewer JWTs, per config object: a new version is a new object. */
   private readonly reviewerJwts = new WeakMap<KubernetesAuthConfig, string | null>();
-  private readonly sql: EntityStatements<KubernetesAuthConfig>;
-  private readonly versionSql: string;
-  private readonly trustedIpsSql: string;
-  private readonly versionByIdSql: string;
 
   constructor(
-    @InjectRepository(KubernetesAuthConfig) private readonly repo: Repository<KubernetesAuthConfig>,
+    private readonly repo: KubernetesAuthConfigRepository,
+    private readonly uow: UnitOfWork,
     private readonly identities: IdentitiesService,
     private readonly hooks: IdentityHooks,
     private readonly tokens: AccessTokensService,
@@ -49,34 +47,18 @@ export class KubernetesAuthService implements OnModuleInit {
     private readonly secretBox: SecretBox,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    this.sql = new EntityStatements(repo);
-    const c = (property: keyof KubernetesAuthConfig & string): string => this.sql.column(property);
-    this.versionSql = `SELECT ${c('id')}, ${c('version')} FROM ${this.sql.table} WHERE ${c('identityId')} = ?`;
-    this.versionByIdSql = `SELECT ${c('version')} FROM ${this.sql.table} WHERE ${c('id')} = `;
-    this.trustedIpsSql = `SELECT ${c('version')}, ${c('accessTokenTrustedIps')} FROM ${this.sql.table} WHERE ${c('id')} = ?`;
-  }
+  ) {}
 
   onModuleInit(): void {
-    this.hooks.registerAuthMethod({
-      name: KUBERNETES_AUTH_METHOD,
-      attachedSql: (identityId) => `EXISTS (SELECT 1 FROM ${this.sql.table} WHERE ${this.sql.column('identityId')} = ${identityId})`,
-    });
-    this.hooks.registerDeleteHook(async (manager, identityId) => {
-      await manager.delete(KubernetesAuthConfig, { identityId });
-    });
-    this.registry.register(KUBERNETES_AUTH_METHOD, {
-      trustedIps: (token) => this.trustedIpsOf(token),
-      lastTrustedIps: (token, authConfigId) => {
-        const last = token.authConfigId ? this.ipMatchers.get(token.authConfigId) : undefined;
-        return last && { matcher: last.matcher, condition: `(${this.versionByIdSql}${authConfigId}) = ?`, params: [last.version] };
-      },
-    });
+    this.hooks.registerAuthMethod({ name: KUBERNETES_AUTH_METHOD, attachedTo: (identityIds) => this.repo.attachedTo(identityIds) });
+    // Runs inside the identity's deletion unit of work.
+    this.hooks.registerDeleteHook((identityId) => this.repo.deleteOfIdentity(identityId));
+    this.registry.register(KUBERNETES_AUTH_METHOD, { trustedIps: (token) => this.trustedIpsOf(token) });
   }
 
   async attach(principal: Principal, identityId: string, dto: KubernetesAuthFieldsDto, client: ClientInfo): Promise<{ identityKubernetesAuth: KubernetesAuthDto; warnings: ConfigWarning[] }> {
     const identity = await this.identities.authorize(principal, identityId, 'admin');
-    if (await this.repo.existsBy({ identityId })) throw alreadyConfigured();
+    if (await this.repo.existsForIdentity(identityId)) throw alreadyConfigured();
     const { settings, warnings } = resolveSettings(null, dto, false);
     await this.assertHostAllowed(settings.kubernetesHost);
     const now = new Date();
@@ -104,12 +86,7 @@ export class KubernetesAuthService implements OnModuleInit {
     if (dto.kubernetesHost !== undefined) await this.assertHostAllowed(settings.kubernetesHost);
     const encrypted = dto.tokenReviewerJwt === undefined ? current.tokenReviewerJwtEncrypted : this.sealJwt(current.id, dto.tokenReviewerJwt);
     const updatedAt = new Date();
-    await this.repo
-      .createQueryBuilder()
-      .update(KubernetesAuthConfig)
-      .set({ ...settings, tokenReviewerJwtEncrypted: encrypted, updatedAt, version: () => 'version + 1' })
-      .where('id = :id', { id: current.id })
-      .execute();
+    await this.repo.update(current.id, { ...settings, tokenReviewerJwtEncrypted: encrypted, updatedAt });
     await this.audit.record({ event: 'kubernetes-auth.updated', outcome: 'success', orgId: identity.orgId, identityId, actor: principal, client, metadata: { fields: changedFields(dto) } });
     return { identityKubernetesAuth: toDto({ ...current, ...settings, tokenReviewerJwtEncrypted: encrypted, updatedAt }), warnings };
   }
@@ -119,9 +96,9 @@ export class KubernetesAuthService implements OnModuleInit {
     const identity = await this.identities.authorize(principal, identityId, 'admin');
     const current = await this.load(identityId);
     let revokedCount = 0;
-    await this.repo.manager.transaction(async (manager) => {
-      revokedCount = await this.tokens.revokeWhere({ authConfigId: current.id }, manager);
-      await manager.delete(KubernetesAuthConfig, { id: current.id });
+    await this.uow.transaction(async () => {
+      revokedCount = await this.tokens.revokeWhere({ authConfigId: current.id });
+      await this.repo.deleteById(current.id);
     });
     await this.audit.record({ event: 'kubernetes-auth.deleted', outcome: 'success', orgId: identity.orgId, identityId, actor: principal, client, metadata: { revokedCount } });
     return toDto(current);
@@ -132,17 +109,15 @@ export class KubernetesAuthService implements OnModuleInit {
    * alike. Every call reads the row's id and version; the whole row only when they changed.
    */
   async forLogin(identityId: string): Promise<KubernetesAuthConfig> {
-    const [current] = await this.sql.rows(this.versionSql, [identityId]);
+    const current = await this.repo.versionOfIdentity(identityId);
     const cached = this.loginConfigs.get(identityId);
     if (!current) {
       this.loginConfigs.delete(identityId);
       throw notConfigured();
     }
-    if (cached && cached.id === this.sql.value(current, 'id') && cached.version === this.sql.value(current, 'version')) return cached;
+    if (cached && cached.id === current.id && cached.version === current.version) return cached;
     const config = await this.load(identityId);
-    this.loginConfigs.delete(identityId);
     this.loginConfigs.set(identityId, config);
-    if (this.loginConfigs.size > LOGIN_CONFIG_CACHE_SIZE) this.loginConfigs.delete(this.loginConfigs.keys().next().value as string);
     return config;
   }
 
@@ -156,7 +131,7 @@ export class KubernetesAuthService implements OnModuleInit {
     return jwt;
   }
 
-  ipMatcher(config: KubernetesAuthConfig): IpMatcher {
+  ipMatcher(config: Pick<KubernetesAuthConfig, 'id' | 'version' | 'accessTokenTrustedIps'>): IpMatcher {
     const cached = this.ipMatchers.get(config.id);
     if (cached && cached.version === config.version) return cached.matcher;
     const matcher = IpMatcher.fromStrings(config.accessTokenTrustedIps.map((ip) => ip.ipAddress));
@@ -168,13 +143,12 @@ export class KubernetesAuthService implements OnModuleInit {
   private async trustedIpsOf(token: AccessToken): Promise<IpMatcher | null> {
     const id = token.authConfigId;
     if (!id) return null;
-    const [row] = await this.sql.rows(this.trustedIpsSql, [id]);
+    const row = await this.repo.trustedIps(id);
     // A deleted config revoked its tokens; an empty matcher refuses every address.
     if (!row) return IpMatcher.fromStrings([]);
-    const version = this.sql.value(row, 'version') as number;
     const cached = this.ipMatchers.get(id);
-    if (cached && cached.version === version) return cached.matcher;
-    return this.ipMatcher({ id, version, accessTokenTrustedIps: this.sql.value(row, 'accessTokenTrustedIps') } as KubernetesAuthConfig);
+    if (cached && cached.version === row.version) return cached.matcher;
+    return this.ipMatcher(row);
   }
 
   /**
@@ -195,7 +169,7 @@ export class KubernetesAuthService implements OnModuleInit {
   }
 
   private async load(identityId: string): Promise<KubernetesAuthConfig> {
-    const row = await this.repo.findOneBy({ identityId });
+    const row = await this.repo.findByIdentity(identityId);
     if (!row) throw notConfigured();
     return row;
   }

@@ -14,6 +14,7 @@ import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
 import { KUBERNETES_AUTH_METHOD, KubernetesAuthService } from './kubernetes-auth.service.js';
 import { type ClaimedServiceAccount, decodeServiceAccountJwt, EXP_LEEWAY_SECONDS } from './service-account-jwt.js';
 import { type ReviewedUser, TokenReviewService } from './token-review.service.js';
+import { LRUCache } from 'lru-cache';
 
 /** What login steps 1-6 established; step 7 turns it into an access token. */
 export interface VerifiedLogin {
@@ -32,8 +33,10 @@ const SERVICE_ACCOUNT_USERNAME = /^system:serviceaccount:([^:]+):([^:]+)$/;
 /** The Kubernetes login, docs/api.md "The Kubernetes login, step by step". */
 @Injectable()
 export class KubernetesLoginService {
-  private readonly loginIdentities = new Map<string, LoginIdentity>();
-  private readonly orgSlugs = new Map<string, string>();
+  /** An identity's fixed id and organization, kept for logins (a found config means a live identity). */
+  private readonly loginIdentities = new LRUCache<string, LoginIdentity>({ max: IDENTITY_CACHE_SIZE });
+  /** Organization slugs by id (slugs never change), for Infisical's organizationSlug. */
+  private readonly orgSlugs = new LRUCache<string, string>({ max: IDENTITY_CACHE_SIZE });
 
   constructor(
     private readonly configs: KubernetesAuthService,
@@ -83,8 +86,9 @@ export class KubernetesLoginService {
       subject,
     };
     // The token row and its audit row share one commit.
-    const { issued, alongsideWritten } = await this.tokens.issueWith(token, [this.audit.writeOf(audit)]);
-    await Promise.all([this.identities.recordLogin(identity.id, new Date()), alongsideWritten ? undefined : this.audit.record(audit)]);
+    const { issued, alongsideWritten } = await this.tokens.issueWith(token, () => this.audit.write(audit));
+    this.identities.recordLogin(identity.id, new Date());
+    if (!alongsideWritten) await this.audit.record(audit);
     return issued;
   }
 
@@ -95,7 +99,6 @@ export class KubernetesLoginService {
     if (!identity) throw new DomainError('KubernetesAuthNotConfigured', 'Kubernetes auth is not configured for this identity');
     const kept = { id: identity.id, orgId: identity.orgId };
     this.loginIdentities.set(id, kept);
-    if (this.loginIdentities.size > IDENTITY_CACHE_SIZE) this.loginIdentities.delete(this.loginIdentities.keys().next().value as string);
     return kept;
   }
 
@@ -108,7 +111,7 @@ export class KubernetesLoginService {
     let known = this.orgSlugs.get(identity.orgId);
     if (known === undefined) {
       known = await this.organizations.slugOf(identity.orgId);
-      if (known !== undefined && this.orgSlugs.size < IDENTITY_CACHE_SIZE) this.orgSlugs.set(identity.orgId, known);
+      if (known !== undefined) this.orgSlugs.set(identity.orgId, known);
     }
     if (known !== slug) throw new DomainError('KubernetesAuthNotConfigured', 'Kubernetes auth is not configured for this identity');
   }

@@ -1,8 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource, type EntityTarget, In, LessThan, type ObjectLiteral } from 'typeorm';
-import { AccessToken } from '../access-tokens/access-token.entity.js';
-import { AuditLog } from '../audit/audit-log.entity.js';
+import { AccessTokenRepository } from '../access-tokens/access-token.repository.js';
+import { AuditLogRepository } from '../audit/audit-log.repository.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -23,7 +21,8 @@ export class HousekeepingService implements OnApplicationBootstrap, OnModuleDest
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly tokens: AccessTokenRepository,
+    private readonly auditLogs: AuditLogRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -39,21 +38,19 @@ export class HousekeepingService implements OnApplicationBootstrap, OnModuleDest
   }
 
   async runOnce(now = new Date()): Promise<{ accessTokens: number; auditLogs: number }> {
-    const accessTokens = await this.deleteInBatches(AccessToken, 'id', { maxExpiresAt: LessThan(new Date(now.getTime() - TOKEN_GRACE_MS)) });
-    const auditLogs = await this.deleteInBatches(AuditLog, 'id', { createdAt: LessThan(new Date(now.getTime() - this.config.auditRetentionDays * DAY_MS)) });
+    const accessTokens = await inBatches((batch) => this.tokens.deleteEndedBefore(new Date(now.getTime() - TOKEN_GRACE_MS), batch));
+    const auditLogs = await inBatches((batch) => this.auditLogs.deleteWrittenBefore(new Date(now.getTime() - this.config.auditRetentionDays * DAY_MS), batch));
     if (accessTokens || auditLogs) this.logger.log(`housekeeping deleted ${accessTokens} token rows and ${auditLogs} audit rows`);
     return { accessTokens, auditLogs };
   }
+}
 
-  private async deleteInBatches<T extends ObjectLiteral>(entity: EntityTarget<T>, key: string, where: Record<string, unknown>): Promise<number> {
-    const repo = this.dataSource.getRepository(entity);
-    let total = 0;
-    for (;;) {
-      const rows = await repo.find({ where: where as never, select: { [key]: true } as never, take: BATCH });
-      if (rows.length === 0) return total;
-      const result = await repo.delete({ [key]: In(rows.map((row) => row[key])) } as never);
-      total += result.affected ?? rows.length;
-      if (rows.length < BATCH) return total;
-    }
+/** Repeats a batched delete until a batch comes back short; the total deleted. */
+async function inBatches(deleteBatch: (batch: number) => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await deleteBatch(BATCH);
+    total += deleted;
+    if (deleted < BATCH) return total;
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AccessTokensModule } from '../access-tokens/access-tokens.module.js';
 import { HousekeepingService } from './housekeeping.service.js';
 
-@Module({ providers: [HousekeepingService] })
+@Module({ imports: [AccessTokensModule], providers: [HousekeepingService] })
 export class MaintenanceModule {}

@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
 import type { OrgRoleNeeded, Principal } from '../common/auth/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
-import { Identity } from '../identities/identity.entity.js';
-import { User } from '../users/user.entity.js';
-import { OrgMembership } from './org-membership.entity.js';
+import { IdentityRepository } from '../identities/identity.repository.js';
+import { UserRepository } from '../users/user.repository.js';
+import { OrgMembershipRepository } from './org-membership.repository.js';
 
 export type EffectiveRole = 'admin' | 'viewer' | 'no-access';
 
@@ -17,15 +15,15 @@ export type EffectiveRole = 'admin' | 'viewer' | 'no-access';
 @Injectable()
 export class OrgAccessService {
   constructor(
-    @InjectRepository(OrgMembership) private readonly memberships: Repository<OrgMembership>,
-    @InjectRepository(Identity) private readonly identities: Repository<Identity>,
-    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly memberships: OrgMembershipRepository,
+    private readonly identities: IdentityRepository,
+    private readonly users: UserRepository,
   ) {}
 
   /** Instance operators (the bootstrap user): instance audit log, signing keys. */
   async assertSuperAdmin(principal: Principal): Promise<void> {
     const isSuperAdmin =
-      principal.kind === 'user' && (await this.users.findOne({ where: { id: principal.userId }, select: { id: true, superAdmin: true } }))?.superAdmin === true;
+      principal.kind === 'user' && (await this.users.isSuperAdmin(principal.userId));
     if (!isSuperAdmin) throw new DomainError('PermissionDenied', 'this action needs a super admin (the instance operator)');
   }
 
@@ -33,11 +31,10 @@ export class OrgAccessService {
   async roleIn(principal: Principal, orgId: string): Promise<EffectiveRole | null> {
     if (principal.kind === 'identity') {
       if (principal.orgId !== orgId) return null;
-      const identity = await this.identities.findOne({ where: { id: principal.identityId }, select: { id: true, role: true, orgId: true } });
+      const identity = await this.identities.findById(principal.identityId);
       return identity && identity.orgId === orgId ? identity.role : null;
     }
-    const membership = await this.memberships.findOne({ where: { orgId, userId: principal.userId }, select: { id: true, role: true } });
-    return membership?.role ?? null;
+    return this.memberships.roleOf(orgId, principal.userId);
   }
 
   async assertRole(principal: Principal, orgId: string, needed: OrgRoleNeeded, notFound: () => DomainError): Promise<EffectiveRole> {

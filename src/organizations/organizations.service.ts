@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, In, type Repository } from 'typeorm';
 import type { Principal } from '../common/auth/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
-import { OrgMembership, type OrgRole } from './org-membership.entity.js';
-import { Organization } from './organization.entity.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
+import type { OrgRole } from './org-membership.entity.js';
+import { OrgMembershipRepository } from './org-membership.repository.js';
+import type { Organization } from './organization.entity.js';
+import { OrganizationRepository } from './organization.repository.js';
 
 export interface OrganizationView {
   id: string;
@@ -32,39 +33,42 @@ function slugify(name: string): string {
 @Injectable()
 export class OrganizationsService {
   constructor(
-    @InjectRepository(Organization) private readonly orgs: Repository<Organization>,
-    @InjectRepository(OrgMembership) private readonly memberships: Repository<OrgMembership>,
+    private readonly orgs: OrganizationRepository,
+    private readonly memberships: OrgMembershipRepository,
+    private readonly uow: UnitOfWork,
   ) {}
 
-  /** Creates an organization with `adminUserId` as its first admin, inside `manager`'s transaction. */
-  async createWithAdmin(manager: EntityManager, name: string, adminUserId: string): Promise<OrganizationView> {
-    const now = new Date();
-    const org: Organization = { id: randomUUID(), name, slug: slugify(name), createdAt: now };
-    await manager.insert(Organization, org);
-    await manager.insert(OrgMembership, { id: randomUUID(), orgId: org.id, userId: adminUserId, role: 'admin', createdAt: now });
-    return toOrganizationView(org, 'admin');
+  /** Creates an organization with `adminUserId` as its first admin, in one unit of work (the caller's, when there is one). */
+  createWithAdmin(name: string, adminUserId: string): Promise<OrganizationView> {
+    return this.uow.transaction(async () => {
+      const now = new Date();
+      const org: Organization = { id: randomUUID(), name, slug: slugify(name), createdAt: now };
+      await this.orgs.insert(org);
+      await this.memberships.insert({ id: randomUUID(), orgId: org.id, userId: adminUserId, role: 'admin', createdAt: now });
+      return toOrganizationView(org, 'admin');
+    });
   }
 
   async create(principal: Principal, name: string): Promise<OrganizationView> {
     if (principal.kind !== 'user') throw new DomainError('PermissionDenied', 'only users can create organizations');
-    return this.orgs.manager.transaction((manager) => this.createWithAdmin(manager, name, principal.userId));
+    return this.createWithAdmin(name, principal.userId);
   }
 
   /** The slug of an organization (slugs never change), or undefined when it does not exist. */
   async slugOf(id: string): Promise<string | undefined> {
-    return (await this.orgs.findOne({ select: { slug: true }, where: { id } }))?.slug;
+    return (await this.orgs.findById(id))?.slug;
   }
 
   /** Organizations the caller belongs to (an identity sees its own). */
   async listMine(principal: Principal): Promise<OrganizationView[]> {
     if (principal.kind === 'identity') {
-      const org = await this.orgs.findOneBy({ id: principal.orgId });
+      const org = await this.orgs.findById(principal.orgId);
       return org ? [toOrganizationView(org)] : [];
     }
-    const memberships = await this.memberships.find({ where: { userId: principal.userId } });
+    const memberships = await this.memberships.ofUser(principal.userId);
     if (memberships.length === 0) return [];
     const roles = new Map(memberships.map((m) => [m.orgId, m.role]));
-    const orgs = await this.orgs.find({ where: { id: In([...roles.keys()]) }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const orgs = await this.orgs.findByIds([...roles.keys()]);
     return orgs.map((org) => toOrganizationView(org, roles.get(org.id)));
   }
 }

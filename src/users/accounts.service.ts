@@ -1,6 +1,4 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { AccessTokensService } from '../access-tokens/access-tokens.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { ClientInfo } from '../common/auth/decorators.js';
@@ -10,8 +8,9 @@ import { RateLimiterService } from '../common/rate-limit/rate-limiter.service.js
 import { isUniqueViolation } from '../common/errors/database-errors.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
 import { OrganizationsService, type OrganizationView } from '../organizations/organizations.service.js';
-import { InstanceState } from './instance-state.entity.js';
+import { InstanceStateRepository } from './instance-state.repository.js';
 import { UsersService, type UserView } from './users.service.js';
 
 export const SESSION_TTL_SECONDS = 12 * 3600;
@@ -28,7 +27,8 @@ export class AccountsService implements OnApplicationBootstrap {
   private readonly logger = new Logger(AccountsService.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
+    private readonly instanceState: InstanceStateRepository,
     private readonly users: UsersService,
     private readonly organizations: OrganizationsService,
     private readonly tokens: AccessTokensService,
@@ -58,11 +58,11 @@ export class AccountsService implements OnApplicationBootstrap {
     const passwordHash = await hashPassword(input.password);
     let created: { user: UserView; organization: OrganizationView };
     try {
-      created = await this.dataSource.transaction(async (manager) => {
-        await manager.insert(InstanceState, { key: 'bootstrapped', value: new Date().toISOString(), createdAt: new Date() });
-        if ((await manager.count('User')) > 0) throw alreadyBootstrapped();
-        const user = await this.users.insert(manager, input.email, passwordHash, true);
-        const organization = await this.organizations.createWithAdmin(manager, input.organization, user.id);
+      created = await this.uow.transaction(async () => {
+        await this.instanceState.insertOnce('bootstrapped', new Date().toISOString());
+        if ((await this.users.count()) > 0) throw alreadyBootstrapped();
+        const user = await this.users.create(input.email, passwordHash, true);
+        const organization = await this.organizations.createWithAdmin(input.organization, user.id);
         return { user, organization };
       });
     } catch (error) {

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { EntityManager, Repository } from 'typeorm';
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../common/crypto/password-hasher.js';
 import { DomainError } from '../common/errors/domain-error.js';
-import { User } from './user.entity.js';
+import type { User } from './user.entity.js';
+import { UserRepository } from './user.repository.js';
 
 export interface UserView {
   id: string;
@@ -21,22 +20,30 @@ const INVALID_CREDENTIALS = 'invalid email or password';
 
 @Injectable()
 export class UsersService {
-  constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
+  constructor(private readonly users: UserRepository) {}
 
-  /** Inserts a user inside `manager`'s transaction. `passwordHash` comes from hashPassword(). */
-  async insert(manager: EntityManager, email: string, passwordHash: string, superAdmin: boolean): Promise<UserView> {
-    const user: User = { id: randomUUID(), email: email.toLowerCase(), passwordHash, superAdmin, createdAt: new Date() };
-    await manager.insert(User, user);
+  /** Inserts a user (in the caller's unit of work, when there is one). `passwordHash` comes from hashPassword(). */
+  async create(email: string, passwordHash: string, superAdmin: boolean, id: string = randomUUID()): Promise<UserView> {
+    const user: User = { id, email: email.toLowerCase(), passwordHash, superAdmin, createdAt: new Date() };
+    await this.users.insert(user);
     return toUserView(user);
   }
 
+  emailsOf(ids: string[]): Promise<Map<string, string>> {
+    return this.users.emailsOf(ids);
+  }
+
+  isSuperAdmin(id: string): Promise<boolean> {
+    return this.users.isSuperAdmin(id);
+  }
+
   async findById(id: string): Promise<UserView | null> {
-    const user = await this.users.findOneBy({ id });
+    const user = await this.users.findById(id);
     return user ? toUserView(user) : null;
   }
 
   async findByEmail(email: string): Promise<UserView | null> {
-    const user = await this.users.findOneBy({ email: email.toLowerCase() });
+    const user = await this.users.findByEmail(email);
     return user ? toUserView(user) : null;
   }
 
@@ -46,7 +53,7 @@ export class UsersService {
    * database compares it, else the typed email) before the password is checked.
    */
   async verifyCredentials(email: string, password: string, beforeCheck?: (account: string) => Promise<void>): Promise<UserView> {
-    const user = await this.users.findOneBy({ email: email.toLowerCase() });
+    const user = await this.users.findByEmail(email);
     await beforeCheck?.(user ? `user:${user.id}` : `email:${email.toLowerCase()}`);
     const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
     if (!user || !ok) throw new DomainError('InvalidCredentials', INVALID_CREDENTIALS);
@@ -54,14 +61,14 @@ export class UsersService {
   }
 
   async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<void> {
-    const user = await this.users.findOneBy({ id: userId });
+    const user = await this.users.findById(userId);
     if (!user || !(await verifyPassword(currentPassword, user.passwordHash))) {
       throw new DomainError('InvalidCredentials', 'the current password is wrong');
     }
-    await this.users.update({ id: userId }, { passwordHash: await hashPassword(newPassword) });
+    await this.users.setPasswordHash(userId, await hashPassword(newPassword));
   }
 
-  async count(): Promise<number> {
+  count(): Promise<number> {
     return this.users.count();
   }
 }

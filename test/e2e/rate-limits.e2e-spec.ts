@@ -6,6 +6,15 @@ import { auth, bootstrap, expectError, PASSWORD } from '../support/api-client.js
 import { checkoutToken, identityWithConfig, type KubernetesWorld, login, startKubernetesWorld } from '../support/kubernetes-fixture.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
+/**
+ * Limits count in fixed one-minute windows (on the wall clock's minutes): a burst that must land in
+ * one window starts no later than 45 s into the current minute, else at the start of the next.
+ */
+async function insideOneWindow(): Promise<void> {
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 45_000) await new Promise((resolve) => setTimeout(resolve, 60_000 - intoMinute + 50));
+}
+
 /** A random client address, so counters never collide between runs that share a Redis. */
 const randomIp = (): string => `10.${randomBytes(1)[0]}.${randomBytes(1)[0]}.${randomBytes(1)[0]}`;
 
@@ -19,6 +28,7 @@ describe('rate limits (in memory)', () => {
   afterAll(async () => w?.close());
 
   it('login, renew and revoke share one bucket per client IP; the 4th answers 429 with Retry-After, before any TokenReview', async () => {
+    await insideOneWindow();
     const ip = randomIp();
     const first = await login(w, identityId, checkoutToken(w), { 'X-Forwarded-For': ip });
     expect(first.status).toBe(200);
@@ -37,12 +47,14 @@ describe('rate limits (in memory)', () => {
   });
 
   it('limits each identity too, whatever the address', async () => {
+    await insideOneWindow();
     const id = await identityWithConfig(w);
     for (let i = 0; i < 3; i++) expect((await login(w, id, checkoutToken(w), { 'X-Forwarded-For': randomIp() })).status).toBe(200);
     expectError(await login(w, id, checkoutToken(w), { 'X-Forwarded-For': randomIp() }), 429, 'RateLimited');
   });
 
   it('invalid bearers: after LOGIN_RATE_LIMIT of them, an IP gets 429 without any signature check until the minute ends; verified tokens keep working', async () => {
+    await insideOneWindow();
     const ip = randomIp();
     const self = (token: string, from = ip): request.Test => request(w.t.url).get('/api/v1/auth/token/self').set('X-Forwarded-For', from).set(auth(token));
     const [h, p] = w.admin.token.split('.');
@@ -70,6 +82,7 @@ describe('rate limits (in memory)', () => {
   });
 
   it('guards session login and bootstrap per IP', async () => {
+    await insideOneWindow();
     const ip = randomIp();
     for (let i = 0; i < 3; i++) expectError(await request(w.t.url).post('/api/v1/auth/login').set('X-Forwarded-For', ip).send({ email: `x${i}@example.com`, password: 'whatever-long' }), 401, 'InvalidCredentials');
     expectError(await request(w.t.url).post('/api/v1/auth/login').set('X-Forwarded-For', ip).send({ email: 'admin@example.com', password: PASSWORD }), 429, 'RateLimited');
@@ -110,6 +123,7 @@ describe('rate limits shared through Redis by two replicas', () => {
   });
 
   it('counts requests to either replica in the same bucket', async () => {
+    await insideOneWindow();
     const ip = randomIp();
     const hit = (t: TestApp): request.Test => request(t.url).post('/api/v1/auth/token/revoke').set('X-Forwarded-For', ip).send({ accessToken: 'not-a-token' });
     for (const t of [a, b, a, b]) expectError(await hit(t), 401, 'InvalidAccessToken');

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { LRUCache } from 'lru-cache';
 
 export interface Cidr {
   address: string;
@@ -42,7 +43,7 @@ const VERDICTS_KEPT = 1024;
 /** An immutable set of CIDRs answering "is this client IP inside?". */
 export class IpMatcher {
   private readonly list = new BlockList();
-  private readonly verdicts = new Map<string, boolean>();
+  private readonly verdicts = new LRUCache<string, boolean>({ max: VERDICTS_KEPT });
 
   constructor(cidrs: Cidr[]) {
     for (const cidr of cidrs) this.list.addSubnet(cidr.address, cidr.prefix, cidr.family);
@@ -59,7 +60,6 @@ export class IpMatcher {
       const address = normalizeIp(ip);
       const version = isIP(address);
       verdict = version !== 0 && this.list.check(address, version === 4 ? 'ipv4' : 'ipv6');
-      if (this.verdicts.size >= VERDICTS_KEPT) this.verdicts.clear();
       this.verdicts.set(ip, verdict);
     }
     return verdict;

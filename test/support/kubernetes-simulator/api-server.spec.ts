@@ -124,8 +124,22 @@ describe('KubernetesSimulator reviewer credentials and other endpoints', () => {
     await expect(send({ path: '/version', bearer: 'bad' })).resolves.toEqual({ status: 401, body: UNAUTHORIZED });
   });
 
-  it('answers 404 Status to unknown paths and 405 to other methods on tokenreviews', async () => {
+  it('authorizes before routing: 403 to a reviewer on other resources, 404 Status only to system:masters', async () => {
     await expect(send({ path: '/api/v1/namespaces', bearer: reviewer })).resolves.toEqual({
+      status: 403,
+      body: {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'namespaces is forbidden: User "system:serviceaccount:auth:reviewer" cannot list resource "namespaces" in API group "" at the cluster scope',
+        reason: 'Forbidden',
+        details: { kind: 'namespaces' },
+        code: 403,
+      },
+    });
+    sim.addStaticToken('master-token', { username: 'root', groups: ['system:masters'] });
+    await expect(send({ path: '/api/v1/things', bearer: 'master-token' })).resolves.toEqual({
       status: 404,
       body: {
         kind: 'Status',
@@ -138,6 +152,9 @@ describe('KubernetesSimulator reviewer credentials and other endpoints', () => {
         code: 404,
       },
     });
+  });
+
+  it('answers 405 to other methods on tokenreviews', async () => {
     await expect(send({ bearer: reviewer, method: 'GET' })).resolves.toMatchObject({
       status: 405,
       body: { kind: 'Status', reason: 'MethodNotAllowed', code: 405 },
@@ -153,7 +170,7 @@ describe('KubernetesSimulator reviewer credentials and other endpoints', () => {
       status: 200,
       body: {
         issuer: sim.issuer,
-        jwks_uri: `${sim.issuer}/openid/v1/jwks`,
+        jwks_uri: `${sim.url}/openid/v1/jwks`,
         response_types_supported: ['id_token'],
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: ['RS256'],

@@ -45,7 +45,7 @@ type Outcome = string | { user: UserInfo; audiences: string[] };
 
 /** Same order of checks as kube-apiserver: signature, audience, time, then the live objects. */
 function serviceAccountFailure(ctx: AuthenticatorContext, jwt: DecodedJwt, targets: string[]): Outcome {
-  if (!verifyJwtSignature(jwt, ctx.clusterKey)) return 'square/go-jose: error in cryptographic primitive';
+  if (!verifyJwtSignature(jwt, ctx.clusterKey)) return 'go-jose/go-jose: error in cryptographic primitive';
   const tokenAudiences = audiencesOf(jwt.payload['aud']);
   const implicit = tokenAudiences.length > 0 ? tokenAudiences : ctx.apiAudiences;
   const audiences = intersect(implicit, targets);
@@ -110,7 +110,7 @@ function validateTimes(payload: JwtPayload): string | null {
 
 function validateServiceAccount(ctx: AuthenticatorContext, namespace: string, name: string, uidClaim: unknown): string | null {
   const sa = ctx.state.getServiceAccount(namespace, name);
-  if (!sa) return `service account ${namespace}/${name} has been deleted`;
+  if (!sa) return `serviceaccounts "${name}" not found`;
   if (sa.uid !== uidClaim) return `service account UID (${sa.uid}) does not match claim (${String(uidClaim)})`;
   return null;
 }

@@ -8,6 +8,13 @@ export interface UserInfo {
   extra?: Record<string, string[]>;
 }
 
+export interface NamespaceRecord {
+  name: string;
+  uid: string;
+  labels: Record<string, string>;
+  creationTimestamp: string;
+}
+
 export interface ServiceAccountRecord {
   namespace: string;
   name: string;
@@ -32,7 +39,7 @@ export interface SecretRecord {
 
 export const AUTHENTICATED_GROUP = 'system:authenticated';
 export const ANONYMOUS_USER: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
-const SUPERUSER_GROUP = 'system:masters';
+export const SUPERUSER_GROUP = 'system:masters';
 // The alphabet Kubernetes uses for generated name suffixes (no vowels, no look-alikes).
 const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -41,7 +48,8 @@ const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
  * replaces it with a new UID, as a delete followed by a create would.
  */
 export class ClusterState {
-  private readonly namespaces = new Set<string>();
+  private readonly namespaces = new Map<string, NamespaceRecord>();
+  private readonly namespaceReaders = new Set<string>();
   private readonly serviceAccounts = new Map<string, ServiceAccountRecord>();
   private readonly pods = new Map<string, PodRecord>();
   private readonly nodeUids = new Map<string, string>();
@@ -49,9 +57,32 @@ export class ClusterState {
   private readonly authDelegators = new Set<string>();
   private readonly staticTokens = new Map<string, UserInfo>();
 
-  createNamespace(name: string): void {
+  /** Idempotent; labels, when given, replace the namespace's own (kubernetes.io/metadata.name is always set, as the API server does). */
+  createNamespace(name: string, labels?: Record<string, string>): void {
     assertName('namespace', name);
-    this.namespaces.add(name);
+    const existing = this.namespaces.get(name);
+    if (existing && !labels) return;
+    this.namespaces.set(name, {
+      name,
+      uid: existing?.uid ?? randomUUID(),
+      labels: { ...(labels ?? {}), 'kubernetes.io/metadata.name': name },
+      creationTimestamp: existing?.creationTimestamp ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    });
+  }
+
+  getNamespace(name: string): NamespaceRecord | undefined {
+    return this.namespaces.get(name);
+  }
+
+  /** A ClusterRoleBinding to a ClusterRole that grants get on namespaces, for a user or group name. */
+  grantNamespaceRead(subject: string): void {
+    this.namespaceReaders.add(subject);
+  }
+
+  canGetNamespaces(user: UserInfo): boolean {
+    const groups = user.groups ?? [];
+    if (groups.includes(SUPERUSER_GROUP)) return true;
+    return this.namespaceReaders.has(user.username) || groups.some((group) => this.namespaceReaders.has(group));
   }
 
   createServiceAccount(namespace: string, name: string): ServiceAccountRecord {

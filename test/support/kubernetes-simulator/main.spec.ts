@@ -67,8 +67,9 @@ describe('KubernetesSimulator without --control', () => {
     const sim = await KubernetesSimulator.start();
     try {
       const res = await call(sim.url, sim.caPem, { path: '/_sim/mint', body: { namespace: 'a', serviceAccount: 'b' } });
-      expect(res.status).toBe(404);
-      expect(JSON.parse(res.text)).toMatchObject({ kind: 'Status', reason: 'NotFound' });
+      // An anonymous caller is refused the unknown path, as by the real server's RBAC.
+      expect(res.status).toBe(403);
+      expect(JSON.parse(res.text)).toMatchObject({ kind: 'Status', reason: 'Forbidden', message: 'forbidden: User "system:anonymous" cannot post path "/_sim/mint"' });
     } finally {
       await sim.stop();
     }

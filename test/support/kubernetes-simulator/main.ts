@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KubernetesSimulator } from './simulator.js';
 import { SigningAlgorithm } from './tokens.js';
@@ -71,8 +70,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', shutdown);
 }
 
-// Run only as the entry point, not when a spec imports runStandalone (an ES module has no require.main).
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Run only as the entry point, not when a spec imports runStandalone.
+if (import.meta.main) {
   main().catch((error: unknown) => {
     process.stderr.write(`kubernetes-simulator: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);

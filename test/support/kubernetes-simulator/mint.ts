@@ -35,8 +35,6 @@ export const LEGACY_ISSUER = 'kubernetes/serviceaccount';
 const DEFAULT_LIFETIME_SECONDS = 3600;
 const NOT_YET_VALID_OFFSET_SECONDS = 600;
 const EXPIRED_OFFSET_SECONDS = 3600;
-// Kubernetes sets warnafter a few seconds after the nominal expiry (kubelet asks for 3607 s).
-const WARN_AFTER_SLACK_SECONDS = 7;
 
 /** Mints a service-account JWT the way the TokenRequest API (or, for legacy, the token controller) does. */
 export function mintServiceAccountToken(ctx: MintContext, options: MintOptions): string {
@@ -72,8 +70,8 @@ function projectedClaims(ctx: MintContext, options: MintOptions, saUid: string):
     'kubernetes.io': {
       namespace,
       serviceaccount: { name: serviceAccount, uid: saUid },
+      // No warnafter: the TokenRequest API adds it only to kubelet's tokens whose expiry it extends.
       ...podClaims(ctx, options),
-      warnafter: exp + WARN_AFTER_SLACK_SECONDS,
     },
   };
 }

@@ -23,6 +23,8 @@ export interface SimulatorOptions {
   anonymousAuth?: boolean;
   /** Default 'v1.31.0'. */
   gitVersion?: string;
+  /** jwks_uri of the discovery document, like --service-account-jwks-uri. Default: the simulator's own URL. */
+  jwksUri?: string;
   /** Serve the unauthenticated /_sim/* control endpoints (see control.ts). Default false. */
   control?: boolean;
 }
@@ -97,8 +99,14 @@ export class KubernetesSimulator {
     this.fault = fault;
   }
 
-  createNamespace(name: string): void {
-    this.state.createNamespace(name);
+  /** Idempotent; labels, when given, replace the namespace's (plus kubernetes.io/metadata.name). */
+  createNamespace(name: string, labels?: Record<string, string>): void {
+    this.state.createNamespace(name, labels);
+  }
+
+  /** Lets a user or group name `get` namespaces (GET /api/v1/namespaces/<name>), like a ClusterRoleBinding would. */
+  grantNamespaceRead(subject: string): void {
+    this.state.grantNamespaceRead(subject);
   }
 
   /** Creates the namespace if needed. Creating an existing account replaces it with a new UID. */
@@ -203,7 +211,8 @@ export class KubernetesSimulator {
       versionInfo: versionInfo(this.options.gitVersion ?? 'v1.31.0'),
       openIdConfiguration: {
         issuer: this.issuer,
-        jwks_uri: jwksUri(this.issuer, this.url),
+        // Without --service-account-jwks-uri the API server names its own external address.
+        jwks_uri: this.options.jwksUri ?? `${this.url}/openid/v1/jwks`,
         response_types_supported: ['id_token'],
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: [this.clusterKey.alg],
@@ -227,20 +236,16 @@ export class KubernetesSimulator {
   }
 }
 
-/** kube-apiserver serves the JWKS under the issuer's host; a non-URL issuer falls back to the simulator's own. */
-function jwksUri(issuer: string, ownUrl: string): string {
-  try {
-    return new URL('/openid/v1/jwks', issuer).toString();
-  } catch {
-    return `${ownUrl}/openid/v1/jwks`;
-  }
-}
-
 function versionInfo(gitVersion: string): Record<string, string> {
   const match = /^v(\d+)\.(\d+)/.exec(gitVersion);
+  const major = match?.[1] ?? '';
+  const minor = match?.[2] ?? '';
+  // Since 1.33 the version also names the emulated and the oldest compatible version (one minor back).
+  const compatibility: Record<string, string> = Number(minor) >= 33 ? { emulationMajor: major, emulationMinor: minor, minCompatibilityMajor: major, minCompatibilityMinor: String(Number(minor) - 1) } : {};
   return {
-    major: match?.[1] ?? '',
-    minor: match?.[2] ?? '',
+    major,
+    minor,
+    ...compatibility,
     gitVersion,
     // Stable per version, shaped like a commit id; not a real one.
     gitCommit: createHash('sha1').update(gitVersion).digest('hex'),

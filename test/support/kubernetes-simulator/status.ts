@@ -32,6 +32,30 @@ export const tokenReviewForbiddenStatus = (username: string): StatusBody =>
 export const pathForbiddenStatus = (username: string, verb: string, path: string): StatusBody =>
   status(403, 'Forbidden', `forbidden: User "${username}" cannot ${verb} path "${path}"`, {});
 
+export const namespaceForbiddenStatus = (username: string, name: string): StatusBody =>
+  status(403, 'Forbidden', `namespaces "${name}" is forbidden: User "${username}" cannot get resource "namespaces" in API group "" in the namespace "${name}"`, { name, kind: 'namespaces' });
+
+export const namespaceNotFoundStatus = (name: string): StatusBody => status(404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' });
+
+/** RBAC's denial of a resource request; the namespace of a namespaced request (or of a Namespace itself) is named. */
+export const resourceForbiddenStatus = (username: string, r: { verb: string; group: string; resource: string; name?: string; namespace?: string }): StatusBody => {
+  const qualified = r.group ? `${r.resource}.${r.group}` : r.resource;
+  const scope = r.namespace ? `in the namespace "${r.namespace}"` : 'at the cluster scope';
+  const details: Record<string, unknown> = {};
+  if (r.name) details['name'] = r.name;
+  if (r.group) details['group'] = r.group;
+  details['kind'] = r.resource;
+  return status(403, 'Forbidden', `${qualified}${r.name ? ` "${r.name}"` : ''} is forbidden: User "${username}" cannot ${r.verb} resource "${r.resource}" in API group "${r.group}" ${scope}`, details);
+};
+
+export const notAcceptableStatus = (available: string): StatusBody =>
+  status(406, 'NotAcceptable', `406: Not Acceptable\n\nAvailable representations: ${available}`, {});
+
+/** Go's http.NotFound, which kube-apiserver answers for paths outside every API group it serves. */
+export function sendPlainNotFound(res: ServerResponse): void {
+  sendRaw(res, 404, '404 page not found\n', 'text/plain; charset=utf-8');
+}
+
 export const notFoundStatus = (): StatusBody =>
   status(404, 'NotFound', 'the server could not find the requested resource', {});
 

@@ -23,22 +23,49 @@ export function parseTokenReview(raw: string): ParsedTokenReview {
   try {
     body = JSON.parse(raw);
   } catch (error) {
-    const detail = raw.trim() === '' ? 'unexpected end of JSON input' : (error as Error).message;
-    return { ok: false, message: `couldn't get version/kind; json parse error: ${detail}` };
+    return unrecognized(raw, `json parse error: ${goSyntaxError(raw, error as Error)}`);
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return { ok: false, message: `couldn't get version/kind; json parse error: json: cannot unmarshal ${goType(body)} into Go value of type ${TYPE_META}` };
+    return unrecognized(raw, `json parse error: json: cannot unmarshal ${goType(body)} into Go value of type ${TYPE_META}`);
   }
   const object = body as Record<string, unknown>;
   const apiVersion = object['apiVersion'] ?? TOKEN_REVIEW_API_VERSION;
   const kind = object['kind'] ?? TOKEN_REVIEW_KIND;
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') {
-    return { ok: false, message: `couldn't get version/kind; json parse error: json: cannot unmarshal ${goType(typeof apiVersion !== 'string' ? apiVersion : kind)} into Go struct field .${typeof apiVersion !== 'string' ? 'apiVersion' : 'kind'} of type string` };
+    return unrecognized(raw, `json parse error: json: cannot unmarshal ${goType(typeof apiVersion !== 'string' ? apiVersion : kind)} into Go struct field .${typeof apiVersion !== 'string' ? 'apiVersion' : 'kind'} of type string`);
   }
   if (apiVersion !== TOKEN_REVIEW_API_VERSION || kind !== TOKEN_REVIEW_KIND) {
-    return { ok: false, message: `no kind "${kind}" is registered for version "${apiVersion}" in scheme "pkg/api/legacyscheme/scheme.go:30"` };
+    const version = apiVersion.includes('/') ? apiVersion.slice(apiVersion.indexOf('/') + 1) : apiVersion;
+    const cause = apiVersion === 'v1' && CORE_V1_KINDS.has(kind)
+      ? `converting (v1.${kind}) to (authentication.TokenReview): unknown conversion`
+      : `no kind "${kind}" is registered for version "${apiVersion}" in scheme "pkg/runtime/scheme.go:111"`;
+    return { ok: false, message: `${kind} in version "${version}" cannot be handled as a TokenReview: ${cause}` };
   }
   return parseSpec(object['spec']);
+}
+
+/** Kinds the API server's scheme knows in the core v1 group (it then fails converting them, not finding them). */
+const CORE_V1_KINDS = new Set(['Pod', 'Namespace', 'ServiceAccount', 'Secret', 'ConfigMap', 'Service', 'Node', 'Endpoints', 'Event', 'Status', 'List']);
+
+/** The API server's answer to a body whose kind it cannot tell: the error, then a summary of the body. */
+function unrecognized(raw: string, cause: string): ParsedTokenReview {
+  return { ok: false, message: `the object provided is unrecognized (must be of type TokenReview): couldn't get version/kind; ${cause} (${summarize(raw)})` };
+}
+
+/** apimachinery's summarizeData(body, 30): JSON-looking text as is, anything else in hex; " ..." when cut. */
+function summarize(raw: string): string {
+  const data = Buffer.from(raw, 'utf8');
+  if (data.length === 0) return '<empty>';
+  const cut = data.length > 30 ? data.subarray(0, 30) : data;
+  const text = data[0] === 0x7b ? cut.toString('utf8') : cut.toString('hex');
+  return data.length > 30 ? `${text} ...` : text;
+}
+
+/** Go's encoding/json wording for the two syntax errors clients make (end of input, a stray character). */
+function goSyntaxError(raw: string, error: Error): string {
+  if (raw.trim() === '' || /end of JSON input/i.test(error.message)) return 'unexpected end of JSON input';
+  const token = /Unexpected token '?(.)/.exec(error.message)?.[1] ?? raw.trim()[0];
+  return `invalid character '${token}' looking for beginning of value`;
 }
 
 function parseSpec(spec: unknown): ParsedTokenReview {
@@ -67,17 +94,38 @@ function goType(value: unknown): string {
   return typeof value === 'boolean' ? 'bool' : typeof value;
 }
 
-function envelope(spec: TokenReviewSpec, status: Record<string, unknown>): Record<string, unknown> {
-  return { kind: TOKEN_REVIEW_KIND, apiVersion: TOKEN_REVIEW_API_VERSION, metadata: { creationTimestamp: null }, spec, status };
+/**
+ * The server-side-apply bookkeeping kube-apiserver (1.35) writes even on a TokenReview: one Update
+ * entry whose manager is the User-Agent's product name ("unknown" without one). No creationTimestamp.
+ */
+function envelope(spec: TokenReviewSpec, status: Record<string, unknown>, userAgent: string | undefined): Record<string, unknown> {
+  const fields: Record<string, unknown> = spec.audiences ? { 'f:audiences': {}, 'f:token': {} } : { 'f:token': {} };
+  const managedFields = [
+    {
+      manager: fieldManager(userAgent),
+      operation: 'Update',
+      apiVersion: TOKEN_REVIEW_API_VERSION,
+      time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      fieldsType: 'FieldsV1',
+      fieldsV1: { 'f:spec': fields },
+    },
+  ];
+  return { kind: TOKEN_REVIEW_KIND, apiVersion: TOKEN_REVIEW_API_VERSION, metadata: { managedFields }, spec, status };
 }
 
-export function authenticatedReview(spec: TokenReviewSpec, user: UserInfo, audiences: string[]): Record<string, unknown> {
+/** The apiserver's default field manager: the User-Agent up to its first "/", printable characters only. */
+export function fieldManager(userAgent: string | undefined): string {
+  const name = [...(userAgent ?? '').split('/')[0]].filter((ch) => ch >= ' ' && ch !== '\x7f').join('').slice(0, 128);
+  return name || 'unknown';
+}
+
+export function authenticatedReview(spec: TokenReviewSpec, user: UserInfo, audiences: string[], userAgent?: string): Record<string, unknown> {
   const status: Record<string, unknown> = { authenticated: true, user };
   if (audiences.length > 0) status['audiences'] = audiences;
-  return envelope(spec, status);
+  return envelope(spec, status, userAgent);
 }
 
 /** `authenticated` is absent, not false: Go omits the zero value. */
-export function rejectedReview(spec: TokenReviewSpec, error: string): Record<string, unknown> {
-  return envelope(spec, { user: {}, error });
+export function rejectedReview(spec: TokenReviewSpec, error: string, userAgent?: string): Record<string, unknown> {
+  return envelope(spec, { user: {}, error }, userAgent);
 }

@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { UnitOfWork } from './unit-of-work.js';
+
+interface Pending<T> {
+  work: () => Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for hot writes (a login's token and audit rows, a limited token's use): units of
+ * work submitted while a batch is committing wait and then share the next transaction, so N
+ * concurrent requests cost one commit instead of N. Each caller's promise settles only after the
+ * transaction holding its writes committed. When a shared transaction fails, its units run again
+ * one transaction each, so only the unit that fails by itself fails its request.
+ */
+@Injectable()
+export class GroupCommit {
+  private queue: Pending<unknown>[] = [];
+  private committing = false;
+
+  constructor(private readonly uow: UnitOfWork) {}
+
+  submit<T>(work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve, reject } as Pending<unknown>);
+      if (!this.committing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        await this.commit(batch);
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private async commit(batch: Pending<unknown>[]): Promise<void> {
+    if (batch.length > 1) {
+      const results: unknown[] = [];
+      try {
+        await this.uow.transaction(async () => {
+          for (const unit of batch) results.push(await unit.work());
+        });
+        batch.forEach((unit, i) => unit.resolve(results[i]));
+        return;
+      } catch {
+        // One unit spoiled the shared transaction (rolled back whole): each runs again alone.
+      }
+    }
+    for (const unit of batch) {
+      try {
+        unit.resolve(await this.uow.transaction(() => unit.work()));
+      } catch (error) {
+        unit.reject(error);
+      }
+    }
+  }
+}
