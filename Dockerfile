@@ -43,6 +43,8 @@ COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/scripts ./dist/scripts
+# zerokey-agent (docs/agent.md) ships in the same image: `node dist/agent/main.js …`.
+COPY --from=build /app/dist/agent ./dist/agent
 COPY --from=build /app/dist/ormconfig.js ./dist/ormconfig.js
 USER 10001:10001
 EXPOSE 8080

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 
 const root = path.resolve(import.meta.dirname, '..');
 const marker = path.join(root, 'dist', 'src', 'main.js');
-const sources = ['src', 'test/support', 'bench', 'scripts', 'ormconfig.ts', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
+const sources = ['src', 'agent', 'test/support', 'bench', 'scripts', 'ormconfig.ts', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
 
 function newestMtime(p) {
   let stat;

@@ -6,6 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { refineOpenApiDocument } from './common/http/openapi-document.js';
 import { securityHeaders } from './common/http/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -115,15 +116,18 @@ function trustProxyOption(trust: AppConfig['trustProxy']): boolean | string[] | 
   return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
 }
 
+/** GET /api/docs-json: the OpenAPI 3 document that clients are generated from (docs/api.md "OpenAPI"). */
 function setupOpenApi(app: NestFastifyApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Zerokey')
-      .setDescription('Machine identity for Kubernetes workloads. Errors are `{ statusCode, error, message, reqId }`.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
+  const document = refineOpenApiDocument(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Zerokey')
+        .setDescription('Machine identity for Kubernetes workloads. Errors are `{ statusCode, error, message, reqId }` (schema `Error`; 422 adds `details`, schema `ValidationError`).')
+        .setVersion('0.0.0')
+        .addBearerAuth()
+        .build(),
+    ),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json', yamlDocumentUrl: 'api/docs-yaml' });
 }

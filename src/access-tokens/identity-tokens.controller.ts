@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators.js';
 import type { Principal } from '../common/auth/principal.js';
 import { PaginationQueryDto } from '../common/dto/pagination.dto.js';
@@ -14,6 +14,7 @@ export class IdentityTokensController {
   constructor(private readonly tokens: IdentityTokensService) {}
 
   @Get()
+  @ApiOperation({ operationId: 'listIdentityAccessTokens', summary: "List an identity's access tokens (metadata only)" })
   @ApiOkResponse({ type: AccessTokenListDto })
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound')
   list(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string, @Query() query: PaginationQueryDto): Promise<AccessTokenListDto> {
@@ -21,6 +22,7 @@ export class IdentityTokensController {
   }
 
   @Post('revoke-all')
+  @ApiOperation({ operationId: 'revokeAllIdentityAccessTokens', summary: 'Revoke every access token of an identity' })
   @HttpCode(200)
   @ApiOkResponse({ type: RevokedCountDto })
   @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound')
@@ -29,6 +31,7 @@ export class IdentityTokensController {
   }
 
   @Delete(':tokenId')
+  @ApiOperation({ operationId: 'revokeIdentityAccessToken', summary: 'Revoke one access token of an identity' })
   @ApiOkResponse({ type: AccessTokenResponseDto })
   @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'AccessTokenNotFound')
   async revokeOne(

@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { Public } from '../common/auth/decorators.js';
 import { SigningKeysService } from './signing-keys.service.js';
 
@@ -10,6 +10,7 @@ export class JwksController {
 
   @Public()
   @Get('jwks.json')
+  @ApiOperation({ operationId: 'getJwks', summary: 'The public keys that verify access tokens (JWKS)' })
   @Header('cache-control', 'public, max-age=300')
   @ApiOkResponse({ description: 'public keys (JWK set) that verify access tokens' })
   jwks(): { keys: Record<string, string>[] } {

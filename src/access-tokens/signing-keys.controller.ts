@@ -19,7 +19,7 @@ export class SigningKeysController {
 
   @Post('rotate')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Sign new tokens with a new key; the old one stays in the JWKS until its tokens have expired' })
+  @ApiOperation({ operationId: 'rotateSigningKey', summary: 'Sign new tokens with a new key; the old one stays in the JWKS until its tokens have expired' })
   @ApiOkResponse({ type: RotatedKeyDto })
   @ApiErrors('Unauthorized', 'PermissionDenied')
   rotate(@CurrentPrincipal() principal: Principal, @Client() client: ClientInfo): Promise<RotatedKeyDto> {

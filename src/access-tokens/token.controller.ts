@@ -15,7 +15,7 @@ export class TokenController {
   @Post('renew')
   @RateLimited('token')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Renew an access token (same jti, capped by its max TTL)' })
+  @ApiOperation({ operationId: 'renewAccessToken', summary: 'Renew an access token (same jti, capped by its max TTL)' })
   @ApiOkResponse({ type: IssuedTokenDto })
   @ApiErrors('ValidationError', 'RateLimited', 'InvalidAccessToken', 'AccessTokenRevoked', 'AccessTokenExpired', 'AccessTokenMaxTtlReached', 'IpNotTrusted', 'AccessTokenUsesExhausted')
   renew(@Body() body: AccessTokenBodyDto, @Client() client: ClientInfo): Promise<IssuedTokenDto> {
@@ -26,7 +26,7 @@ export class TokenController {
   @Post('revoke')
   @RateLimited('token')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Revoke an access token (every JWT of its jti)' })
+  @ApiOperation({ operationId: 'revokeAccessToken', summary: 'Revoke an access token (every JWT of its jti)' })
   @ApiOkResponse({ type: RevokedDto })
   @ApiErrors('ValidationError', 'RateLimited', 'InvalidAccessToken')
   async revoke(@Body() body: AccessTokenBodyDto): Promise<RevokedDto> {

@@ -1,5 +1,5 @@
 import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../common/auth/decorators.js';
 import type { Principal } from '../common/auth/principal.js';
 import { ApiErrors } from '../common/http/api-errors.decorator.js';
@@ -13,6 +13,7 @@ export class AuditController {
   constructor(private readonly audit: AuditQueryService) {}
 
   @Get('organizations/:orgId/audit-logs')
+  @ApiOperation({ operationId: 'listOrganizationAuditLogs', summary: "List an organization's audit events, newest first" })
   @ApiOkResponse({ type: AuditLogListDto, description: 'newest first; org admins only' })
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound')
   forOrganization(@CurrentPrincipal() principal: Principal, @Param('orgId', ParseUUIDPipe) orgId: string, @Query() query: AuditLogQueryDto): Promise<AuditLogListDto> {
@@ -20,6 +21,7 @@ export class AuditController {
   }
 
   @Get('admin/audit-logs')
+  @ApiOperation({ operationId: 'listInstanceAuditLogs', summary: 'List instance audit events (super admins)' })
   @ApiOkResponse({ type: AuditLogListDto, description: 'instance events (session logins, bootstrap, key rotation); super admins only' })
   @ApiErrors('ValidationError', 'Unauthorized', 'PermissionDenied')
   forInstance(@CurrentPrincipal() principal: Principal, @Query() query: AuditLogQueryDto): Promise<AuditLogListDto> {

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/auth/decorators.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { ApiErrors } from '../common/http/api-errors.decorator.js';
@@ -14,12 +14,14 @@ export class HealthController {
   constructor(private readonly uow: UnitOfWork) {}
 
   @Get()
+  @ApiOperation({ operationId: 'getStatus', summary: 'Liveness: answers while the process runs' })
   @ApiOkResponse({ description: 'the process is alive', schema: { example: { status: 'ok' } } })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
+  @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: the database answers in time' })
   @ApiOkResponse({ description: 'the database answers', schema: { example: { status: 'ready', database: 'up' } } })
   @ApiErrors('DatabaseUnavailable')
   async ready(): Promise<{ status: 'ready'; database: 'up' }> {

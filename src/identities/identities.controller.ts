@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators.js';
 import type { Principal } from '../common/auth/principal.js';
 import { ApiErrors } from '../common/http/api-errors.decorator.js';
@@ -13,6 +13,7 @@ export class IdentitiesController {
   constructor(private readonly identities: IdentitiesService) {}
 
   @Post('identities')
+  @ApiOperation({ operationId: 'createIdentity', summary: 'Create a machine identity' })
   @ApiCreatedResponse({ type: IdentityResponseDto })
   @ApiErrors('ValidationError', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound', 'IdentityNameTaken')
   async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateIdentityDto, @Client() client: ClientInfo): Promise<IdentityResponseDto> {
@@ -20,6 +21,7 @@ export class IdentitiesController {
   }
 
   @Get('identities/:identityId')
+  @ApiOperation({ operationId: 'getIdentity', summary: 'Get an identity' })
   @ApiOkResponse({ type: IdentityResponseDto })
   @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound')
   async get(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) id: string): Promise<IdentityResponseDto> {
@@ -27,6 +29,7 @@ export class IdentitiesController {
   }
 
   @Patch('identities/:identityId')
+  @ApiOperation({ operationId: 'updateIdentity', summary: 'Update an identity' })
   @ApiOkResponse({ type: IdentityResponseDto })
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'IdentityNameTaken')
   async update(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) id: string, @Body() body: UpdateIdentityDto, @Client() client: ClientInfo): Promise<IdentityResponseDto> {
@@ -34,6 +37,7 @@ export class IdentitiesController {
   }
 
   @Delete('identities/:identityId')
+  @ApiOperation({ operationId: 'deleteIdentity', summary: 'Delete an identity and revoke all its tokens' })
   @ApiOkResponse({ type: IdentityResponseDto })
   @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound')
   async delete(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) id: string, @Client() client: ClientInfo): Promise<IdentityResponseDto> {
@@ -41,6 +45,7 @@ export class IdentitiesController {
   }
 
   @Get('organizations/:orgId/identities')
+  @ApiOperation({ operationId: 'listIdentities', summary: "List an organization's identities" })
   @ApiOkResponse({ type: IdentityListDto })
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound')
   list(@CurrentPrincipal() principal: Principal, @Param('orgId', ParseUUIDPipe) orgId: string, @Query() query: ListIdentitiesQueryDto): Promise<IdentityListDto> {

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators.js';
 import type { Principal } from '../common/auth/principal.js';
 import { ApiErrors } from '../common/http/api-errors.decorator.js';
@@ -18,6 +18,7 @@ export class KubernetesAuthController {
   ) {}
 
   @Post()
+  @ApiOperation({ operationId: 'attachKubernetesAuth', summary: 'Attach Kubernetes auth to an identity' })
   @ApiCreatedResponse({ type: KubernetesAuthWriteResponseDto })
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'KubernetesAuthAlreadyConfigured')
   attach(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string, @Body() body: KubernetesAuthFieldsDto, @Client() client: ClientInfo): Promise<KubernetesAuthWriteResponseDto> {
@@ -25,6 +26,7 @@ export class KubernetesAuthController {
   }
 
   @Get()
+  @ApiOperation({ operationId: 'getKubernetesAuth', summary: "Get an identity's Kubernetes auth config" })
   @ApiOkResponse({ type: KubernetesAuthResponseDto })
   @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'KubernetesAuthNotConfigured')
   async get(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string): Promise<KubernetesAuthResponseDto> {
@@ -32,6 +34,7 @@ export class KubernetesAuthController {
   }
 
   @Patch()
+  @ApiOperation({ operationId: 'updateKubernetesAuth', summary: "Update an identity's Kubernetes auth config" })
   @ApiOkResponse({ type: KubernetesAuthWriteResponseDto })
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'KubernetesAuthNotConfigured')
   update(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string, @Body() body: KubernetesAuthFieldsDto, @Client() client: ClientInfo): Promise<KubernetesAuthWriteResponseDto> {
@@ -39,6 +42,7 @@ export class KubernetesAuthController {
   }
 
   @Delete()
+  @ApiOperation({ operationId: 'detachKubernetesAuth', summary: 'Remove Kubernetes auth from an identity and revoke its tokens' })
   @ApiOkResponse({ type: KubernetesAuthResponseDto })
   @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'KubernetesAuthNotConfigured')
   async remove(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string, @Client() client: ClientInfo): Promise<KubernetesAuthResponseDto> {
@@ -46,6 +50,7 @@ export class KubernetesAuthController {
   }
 
   @Post('check')
+  @ApiOperation({ operationId: 'checkKubernetesAuth', summary: 'Check the connection to the cluster of a Kubernetes auth config' })
   @HttpCode(200)
   @ApiOkResponse({ type: ConnectionReportDto, description: 'GET /version plus a TokenReview of an invalid token, with each problem and its fix' })
   @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'KubernetesAuthNotConfigured')

@@ -19,7 +19,7 @@ export class KubernetesLoginController {
   @RateLimitBucket('token')
   @Post('login')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Exchange a Kubernetes service-account JWT for an access token (Infisical-compatible)' })
+  @ApiOperation({ operationId: 'loginKubernetes', summary: 'Exchange a Kubernetes service-account JWT for an access token (Infisical-compatible)' })
   @ApiBody({ type: KubernetesLoginDto })
   @ApiOkResponse({ type: IssuedTokenDto })
   @ApiErrors(

@@ -6,6 +6,7 @@ import type { ClientInfo } from '../common/auth/decorators.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { IdentitiesService } from '../identities/identities.service.js';
 import type { Identity } from '../identities/identity.entity.js';
+import { OrganizationsService } from '../organizations/organizations.service.js';
 import { assertBindings } from './bindings.js';
 import type { KubernetesLoginDto } from './dto/kubernetes-auth.dto.js';
 import { InClusterCredentials } from './in-cluster-credentials.js';
@@ -34,6 +35,8 @@ const SERVICE_ACCOUNT_USERNAME = /^system:serviceaccount:([^:]+):([^:]+)$/;
 export class KubernetesLoginService {
   /** An identity's fixed id and organization, kept for logins (a found config means a live identity). */
   private readonly loginIdentities = new LRUCache<string, LoginIdentity>({ max: IDENTITY_CACHE_SIZE });
+  /** Organization slugs by id (slugs never change), for Infisical's organizationSlug. */
+  private readonly orgSlugs = new LRUCache<string, string>({ max: IDENTITY_CACHE_SIZE });
 
   constructor(
     private readonly configs: KubernetesAuthService,
@@ -42,6 +45,7 @@ export class KubernetesLoginService {
     private readonly inCluster: InClusterCredentials,
     private readonly tokens: AccessTokensService,
     private readonly audit: AuditService,
+    private readonly organizations: OrganizationsService,
   ) {}
 
   /** Steps 1-6. Every failure after the identity is known is audited with its error code. */
@@ -50,6 +54,7 @@ export class KubernetesLoginService {
     // config found means a live identity, and the identity's fixed id and organization can be kept.
     const config = await this.configs.forLogin(body.identityId);
     const identity = await this.identityOf(body.identityId);
+    await this.assertOrganization(identity, body.organizationSlug ?? body.subOrganizationName);
     let claimed: ClaimedServiceAccount | undefined;
     try {
       if (!this.configs.ipMatcher(config).contains(client.ip)) {
@@ -102,6 +107,20 @@ export class KubernetesLoginService {
     const kept = { id: identity.id, orgId: identity.orgId };
     this.loginIdentities.set(id, kept);
     return kept;
+  }
+
+  /**
+   * Step 1, Infisical's `organizationSlug` / `subOrganizationName`: a slug that is not the
+   * identity's organization answers like an unknown identity, so it tells nothing about either.
+   */
+  private async assertOrganization(identity: LoginIdentity, slug: string | undefined): Promise<void> {
+    if (slug === undefined) return;
+    let known = this.orgSlugs.get(identity.orgId);
+    if (known === undefined) {
+      known = await this.organizations.slugOf(identity.orgId);
+      if (known !== undefined) this.orgSlugs.set(identity.orgId, known);
+    }
+    if (known !== slug) throw new DomainError('KubernetesAuthNotConfigured', 'Kubernetes auth is not configured for this identity');
   }
 
   /** Step 3: refuse obviously bad tokens locally, so they never reach the cluster. */

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators.js';
 import type { Principal } from '../common/auth/principal.js';
 import { PaginationQueryDto } from '../common/dto/pagination.dto.js';
@@ -14,6 +14,7 @@ export class MembershipsController {
   constructor(private readonly memberships: MembershipsService) {}
 
   @Get()
+  @ApiOperation({ operationId: 'listMemberships', summary: "List an organization's memberships" })
   @ApiOkResponse({ type: MembershipListDto })
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound')
   list(@CurrentPrincipal() principal: Principal, @Param('orgId', ParseUUIDPipe) orgId: string, @Query() query: PaginationQueryDto): Promise<MembershipListDto> {
@@ -21,6 +22,7 @@ export class MembershipsController {
   }
 
   @Post()
+  @ApiOperation({ operationId: 'addMembership', summary: 'Add a member (creating the user when the email is new)' })
   @ApiCreatedResponse({ type: MembershipResponseDto })
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound', 'AlreadyMember')
   async add(@CurrentPrincipal() principal: Principal, @Param('orgId', ParseUUIDPipe) orgId: string, @Body() body: CreateMembershipDto, @Client() client: ClientInfo): Promise<MembershipResponseDto> {
@@ -28,6 +30,7 @@ export class MembershipsController {
   }
 
   @Patch(':membershipId')
+  @ApiOperation({ operationId: 'updateMembership', summary: "Change a member's role" })
   @ApiOkResponse({ type: MembershipResponseDto })
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound', 'MembershipNotFound', 'LastAdmin')
   async update(
@@ -41,6 +44,7 @@ export class MembershipsController {
   }
 
   @Delete(':membershipId')
+  @ApiOperation({ operationId: 'removeMembership', summary: 'Remove a member' })
   @ApiOkResponse({ type: MembershipResponseDto })
   @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound', 'MembershipNotFound', 'LastAdmin')
   async remove(

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../common/auth/decorators.js';
 import type { Principal } from '../common/auth/principal.js';
 import { ApiErrors } from '../common/http/api-errors.decorator.js';
@@ -13,6 +13,7 @@ export class OrganizationsController {
   constructor(private readonly organizations: OrganizationsService) {}
 
   @Post()
+  @ApiOperation({ operationId: 'createOrganization', summary: 'Create an organization; the caller becomes its admin' })
   @ApiCreatedResponse({ type: OrganizationResponseDto })
   @ApiErrors('ValidationError', 'Unauthorized', 'PermissionDenied')
   async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateOrganizationDto): Promise<OrganizationResponseDto> {
@@ -20,6 +21,7 @@ export class OrganizationsController {
   }
 
   @Get()
+  @ApiOperation({ operationId: 'listOrganizations', summary: 'List the organizations the caller belongs to' })
   @ApiOkResponse({ type: OrganizationListDto })
   @ApiErrors('Unauthorized')
   async list(@CurrentPrincipal() principal: Principal): Promise<OrganizationListDto> {

@@ -54,6 +54,11 @@ export class OrganizationsService {
     return this.createWithAdmin(name, principal.userId);
   }
 
+  /** The slug of an organization (slugs never change), or undefined when it does not exist. */
+  async slugOf(id: string): Promise<string | undefined> {
+    return (await this.orgs.findById(id))?.slug;
+  }
+
   /** Organizations the caller belongs to (an identity sees its own). */
   async listMine(principal: Principal): Promise<OrganizationView[]> {
     if (principal.kind === 'identity') {

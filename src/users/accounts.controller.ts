@@ -17,7 +17,7 @@ export class AccountsController {
   @Post('admin/bootstrap')
   @RateLimited('account')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Create the first (super) admin and organization; only while no user exists' })
+  @ApiOperation({ operationId: 'bootstrap', summary: 'Create the first (super) admin and organization; only while no user exists' })
   @ApiOkResponse({ type: BootstrapResponseDto })
   @ApiErrors('ValidationError', 'RateLimited', 'AlreadyBootstrapped')
   bootstrap(@Body() body: BootstrapDto, @Client() client: ClientInfo): Promise<BootstrapResponseDto> {
@@ -28,7 +28,7 @@ export class AccountsController {
   @Post('auth/login')
   @RateLimited('account')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Dashboard session login (12 h)' })
+  @ApiOperation({ operationId: 'loginWithPassword', summary: 'Dashboard session login (12 h)' })
   @ApiOkResponse({ type: SessionDto })
   @ApiErrors('ValidationError', 'RateLimited', 'InvalidCredentials')
   login(@Body() body: LoginDto, @Client() client: ClientInfo): Promise<SessionDto> {
@@ -38,7 +38,7 @@ export class AccountsController {
   @ApiBearerAuth()
   @Post('auth/logout')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Revoke the calling session' })
+  @ApiOperation({ operationId: 'logout', summary: 'Revoke the calling session' })
   @ApiOkResponse({ type: MessageDto })
   @ApiErrors('Unauthorized', 'InvalidAccessToken', 'AccessTokenRevoked', 'AccessTokenExpired')
   async logout(@CurrentPrincipal() principal: Principal, @Client() client: ClientInfo): Promise<MessageDto> {
@@ -49,7 +49,7 @@ export class AccountsController {
   @ApiBearerAuth()
   @Post('users/me/password')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Change the caller’s password; ends their other sessions' })
+  @ApiOperation({ operationId: 'changePassword', summary: 'Change the caller’s password; ends their other sessions' })
   @ApiOkResponse({ type: MessageDto })
   @ApiErrors('ValidationError', 'Unauthorized', 'InvalidCredentials', 'PermissionDenied')
   async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto, @Client() client: ClientInfo): Promise<MessageDto> {

@@ -13,7 +13,7 @@ export class TokenSelfController {
   constructor(private readonly self: TokenSelfService) {}
 
   @Get('self')
-  @ApiOperation({ summary: 'Describe the bearer (counts as a use)' })
+  @ApiOperation({ operationId: 'getTokenSelf', summary: 'Describe the bearer (counts as a use)' })
   @ApiOkResponse({ type: TokenSelfDto })
   @ApiErrors('Unauthorized', 'InvalidAccessToken', 'AccessTokenExpired', 'AccessTokenRevoked', 'AccessTokenUsesExhausted', 'IpNotTrusted')
   describe(@CurrentPrincipal() principal: Principal): Promise<TokenSelfDto> {

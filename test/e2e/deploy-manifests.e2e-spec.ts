@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig, VARIABLES } from '../../src/config/config.schema.js';
 import { HealthController } from '../../src/health/health.controller.js';
+import { parseOptions } from '../../agent/options.js';
 
 /**
  * The Kubernetes manifests, the example workload and the Dockerfile against the app itself: every
@@ -46,7 +47,12 @@ const EXPECTED_KINDS: Record<string, string[]> = {
   'pdb.yaml': ['PodDisruptionBudget'],
   'service.yaml': ['Service'],
   'example-workload.yaml': ['Namespace', 'ServiceAccount', 'Pod'],
+  'agent-sidecar.yaml': ['Deployment'],
+  'agent-init.yaml': ['Job'],
 };
+
+/** Examples applied on their own, in the workload's namespace, not through kustomization.yaml. */
+const EXAMPLES = new Set(['example-workload.yaml', 'agent-sidecar.yaml', 'agent-init.yaml']);
 
 const API_VERSIONS: Record<string, string> = {
   Namespace: 'v1',
@@ -57,6 +63,7 @@ const API_VERSIONS: Record<string, string> = {
   ClusterRoleBinding: 'rbac.authorization.k8s.io/v1',
   Deployment: 'apps/v1',
   PodDisruptionBudget: 'policy/v1',
+  Job: 'batch/v1',
 };
 
 const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRoleBinding']);
@@ -98,7 +105,7 @@ describe('deploy/kubernetes manifests', () => {
 
   it('puts every Zerokey object in the Namespace of namespace.yaml', () => {
     const namespace = one('namespace.yaml', 'Namespace').metadata.name;
-    for (const file of Object.keys(EXPECTED_KINDS).filter((f) => f !== 'example-workload.yaml')) {
+    for (const file of Object.keys(EXPECTED_KINDS).filter((f) => !EXAMPLES.has(f))) {
       for (const o of load(file)) {
         if (!CLUSTER_SCOPED.has(o.kind)) expect(o.metadata.namespace, `${file} ${o.kind}`).toBe(namespace);
       }
@@ -109,7 +116,7 @@ describe('deploy/kubernetes manifests', () => {
     const [kustomization] = load('kustomization.yaml');
     expect(kustomization!.kind).toBe('Kustomization');
     const resources = kustomization!.resources as string[];
-    expect([...resources].sort()).toEqual(Object.keys(EXPECTED_KINDS).filter((f) => f !== 'example-workload.yaml').sort());
+    expect([...resources].sort()).toEqual(Object.keys(EXPECTED_KINDS).filter((f) => !EXAMPLES.has(f)).sort());
     expect(resources[0]).toBe('namespace.yaml');
     for (const r of resources) expect(existsSync(join(DIR, r)), r).toBe(true);
   });
@@ -294,6 +301,70 @@ describe('deploy/kubernetes manifests', () => {
   });
 });
 
+describe.each([
+  ['agent-sidecar.yaml', 'Deployment', 'sidecar'],
+  ['agent-init.yaml', 'Job', 'init'],
+] as const)('%s (zerokey-agent, docs/agent.md)', (file, kind, mode) => {
+  const workload = one(file, kind);
+  const pod = workload.spec.template.spec as Obj;
+  const agent = (pod.initContainers as Obj[])[0]!;
+  const env = Object.fromEntries((agent.env as Obj[]).map((e) => [e.name, e.value]));
+  const options = parseOptions(agent.args as string[], env);
+  if (options === 'help') throw new Error('--help in the manifest');
+  const mountOf = (container: Obj, path: string): Obj | undefined => (container.volumeMounts as Obj[]).find((m) => path.startsWith(`${m.mountPath}/`));
+
+  it('runs the agent of the service image, with flags and environment the agent accepts', () => {
+    const deployment = one('deployment.yaml', 'Deployment');
+    expect(agent.image).toBe(deployment.spec.template.spec.containers[0].image);
+    expect(agent.command).toEqual(['node', 'dist/agent/main.js']);
+    expect(existsSync(join(ROOT, 'agent/main.ts'))).toBe(true);
+    expect(Object.keys(env).sort()).toEqual(['ZEROKEY_IDENTITY_ID', 'ZEROKEY_URL']);
+    const service = one('service.yaml', 'Service');
+    expect(options.url.href).toBe(`http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local/`);
+    expect(options.once).toBe(mode === 'init');
+    expect(agent.restartPolicy).toBe(mode === 'sidecar' ? 'Always' : undefined);
+    expect(workload.metadata.namespace).toBe(one('example-workload.yaml', 'ServiceAccount').metadata.namespace);
+    expect(pod.serviceAccountName).toBe(one('example-workload.yaml', 'ServiceAccount').metadata.name);
+  });
+
+  it('logs in with a projected token for audience zerokey, not the default service-account token', () => {
+    expect(pod.automountServiceAccountToken).toBe(false);
+    const mount = mountOf(agent, options.tokenPath)!;
+    expect(mount, 'the --token-path is on a mounted volume').toBeDefined();
+    const volume = (pod.volumes as Obj[]).find((v) => v.name === mount.name)!;
+    const source = (volume.projected.sources as Obj[]).find((s) => s.serviceAccountToken)!.serviceAccountToken;
+    expect(source.audience).toBe('zerokey');
+    expect(`${mount.mountPath}/${source.path}`).toBe(options.tokenPath);
+    expect(source.expirationSeconds).toBeGreaterThanOrEqual(600);
+  });
+
+  it('writes the sink to an in-memory volume that the application mounts read-only', () => {
+    const agentMount = mountOf(agent, options.sink)!;
+    expect(agentMount.readOnly).not.toBe(true);
+    const volume = (pod.volumes as Obj[]).find((v) => v.name === agentMount.name)!;
+    expect(volume.emptyDir.medium).toBe('Memory');
+    const app = (pod.containers as Obj[])[0]!;
+    const appMount = (app.volumeMounts as Obj[]).find((m) => m.name === agentMount.name)!;
+    expect(appMount).toMatchObject({ mountPath: agentMount.mountPath, readOnly: true });
+  });
+
+  it('probes the agent on /healthz of its --listen port (sidecar), and runs non-root without privileges', () => {
+    if (mode === 'sidecar') {
+      expect(options.listen?.port).toBe(9090);
+      expect(options.revokeOnExit).toBe(true);
+      for (const probe of [agent.startupProbe, agent.livenessProbe]) expect(probe.httpGet).toEqual({ path: '/healthz', port: options.listen!.port });
+    } else {
+      expect(options.listen).toBeUndefined();
+      expect(pod.restartPolicy).toBe('Never');
+    }
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    for (const container of [agent, ...(pod.containers as Obj[])]) {
+      expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+      expect(container.resources.limits.memory).toBeDefined();
+    }
+  });
+});
+
 describe('Dockerfile', () => {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
   const instructions = dockerfile
@@ -310,6 +381,13 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/npm ci\b/);
     expect(dockerfile).toMatch(/npm prune --omit=dev|npm ci[^\n]*--omit=dev/);
     expect(dockerfile).toMatch(/python3.*make.*g\+\+/);
+  });
+
+  it('ships zerokey-agent (dist/agent, the package bin) in the same image', () => {
+    expect(runtime).toContain('COPY --from=build /app/dist/agent ./dist/agent');
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
+    expect(pkg.bin['zerokey-agent']).toBe('dist/agent/main.js');
+    expect(pkg.scripts.agent).toContain('node dist/agent/main.js');
   });
 
   it('runs as a non-root user, exposes the default port and starts dist/src/main.js', () => {

@@ -44,7 +44,7 @@ export class KubernetesAuthFieldsDto {
   @IsIn(TOKEN_REVIEWER_SOURCES)
   tokenReviewerSource?: TokenReviewerSource;
 
-  @ApiPropertyOptional({ nullable: true, description: 'write-only bearer of the reviewer; null clears it (PATCH)' })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 16_384, description: 'write-only bearer of the reviewer; null clears it (PATCH)' })
   @OptionalOrNull()
   @IsString()
   @IsNotEmpty()
@@ -152,4 +152,16 @@ export class KubernetesLoginDto {
   @IsNotEmpty()
   @MaxLength(8192)
   jwt: string;
+
+  @ApiPropertyOptional({ maxLength: 80, description: "the identity's organization slug (newer Infisical clients); when given it must match, else 404 KubernetesAuthNotConfigured" })
+  @OptionalButNotNull()
+  @IsString()
+  @MaxLength(80)
+  organizationSlug?: string;
+
+  @ApiPropertyOptional({ maxLength: 80, description: 'the same as organizationSlug, under the name older Infisical clients send' })
+  @OptionalButNotNull()
+  @IsString()
+  @MaxLength(80)
+  subOrganizationName?: string;
 }
