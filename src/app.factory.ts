@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { refineOpenApiDocument } from './common/http/openapi-document.js';
+import { installRequestDeadlines } from './common/http/request-deadlines.js';
 import { securityHeaders } from './common/http/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -74,10 +76,13 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     frameworkErrors: frameworkError as never,
     clientErrorHandler: clientError,
     routerOptions: { maxParamLength: 256 },
-    requestTimeout: 30_000,
-    connectionTimeout: 30_000,
+    // Receiving a whole request may take REQUEST_TIMEOUT_MS; answering it too (request-deadlines.ts),
+    // so the socket's inactivity timeout is set past that and never drops a request unanswered.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs + 5000,
     keepAliveTimeout: 65_000,
-    return503OnClosing: true,
+    // Requests arriving while the server closes get 503 ShuttingDown in the API's error shape (request-deadlines.ts).
+    return503OnClosing: false,
     logger: false,
   });
   const fastify = adapter.getInstance();
@@ -87,16 +92,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     void reply.headers(security).header('x-request-id', request.id);
     done();
   });
-  // On shutdown, answers still in flight close their connection: an idle keep-alive socket would
-  // otherwise hold the closing server (and the exit) until the client drops it.
-  let closing = false;
-  fastify.addHook('preClose', async () => {
-    closing = true;
-  });
-  fastify.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) void reply.header('connection', 'close');
-    done(null, payload);
-  });
+  installRequestDeadlines(fastify, config);
   // bodyParser false: only Fastify's own JSON parser (and text/plain, removed below) remain, so a
   // form-encoded or other body is 415 instead of being parsed into something surprising.
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });
@@ -109,6 +105,37 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   await app.init();
   await fastify.ready();
   return app;
+}
+
+/**
+ * SIGTERM/SIGINT (docs/architecture.md "Faults and shutdown"): the HTTP server closes first (no
+ * new connections; readiness and any request on a still open connection answer 503
+ * ShuttingDown; running requests finish, or get 503 ShuttingDown near the end of the grace), then
+ * the application: coalesced writes are flushed, timers stop, cluster pools and the database
+ * close. Whatever hangs (a frozen database), the process exits within SHUTDOWN_GRACE_MS: 0 when
+ * everything closed, 1 when the grace ran out.
+ */
+export function exitOnSignals(app: NestFastifyApplication, config: AppConfig): void {
+  const logger = new NestLogger('Shutdown');
+  let started = false;
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    if (started) return;
+    started = true;
+    logger.log(`${signal}: closing (at most ${config.shutdownGraceMs} ms)`);
+    setTimeout(() => {
+      logger.error(`still closing after SHUTDOWN_GRACE_MS=${config.shutdownGraceMs}; exiting now`);
+      process.exit(1);
+    }, config.shutdownGraceMs).unref();
+    try {
+      await app.getHttpAdapter().getInstance().close();
+      await app.close();
+    } catch (error) {
+      logger.error({ err: (error as Error).message }, 'error while closing');
+      process.exit(1);
+    }
+    process.exit(0);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, (s) => void stop(s));
 }
 
 /** A hop count as Fastify applies it (trust the `hops` addresses nearest to us); its types take only the function form. */

@@ -14,11 +14,12 @@ async function main(): Promise<void> {
   }
   // Loaded only once the configuration is valid: a bad variable is reported at once, without
   // first loading Nest, TypeORM and the Kubernetes client (seconds on a busy machine).
-  const { createApp } = await import('./app.factory.js');
+  const { createApp, exitOnSignals } = await import('./app.factory.js');
   const app = await createApp(config);
-  // SIGTERM/SIGINT close the app (in-flight requests finish, then the pool) and exit 0 instead of
-  // re-raising the signal. Here, not in createApp: in-process test apps must not hook signals.
-  app.enableShutdownHooks([], { useProcessExit: true });
+  // SIGTERM/SIGINT close the app (in-flight requests finish, then writes are flushed and pools
+  // close) and exit within SHUTDOWN_GRACE_MS. Here, not in createApp: in-process test apps must
+  // not hook signals.
+  exitOnSignals(app, config);
   await app.listen({ port: config.port, host: config.host });
 }
 

@@ -1,4 +1,5 @@
-import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ParseIdPipe } from '../common/http/ids.js';
 import { ApiBearerAuth, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators.js';
 import type { Principal } from '../common/auth/principal.js';
@@ -17,7 +18,7 @@ export class IdentityTokensController {
   @ApiOperation({ operationId: 'listIdentityAccessTokens', summary: "List an identity's access tokens (metadata only)" })
   @ApiOkResponse({ type: AccessTokenListDto })
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound')
-  list(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string, @Query() query: PaginationQueryDto): Promise<AccessTokenListDto> {
+  list(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseIdPipe) identityId: string, @Query() query: PaginationQueryDto): Promise<AccessTokenListDto> {
     return this.tokens.list(principal, identityId, query.offset, query.limit);
   }
 
@@ -26,7 +27,7 @@ export class IdentityTokensController {
   @HttpCode(200)
   @ApiOkResponse({ type: RevokedCountDto })
   @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound')
-  async revokeAll(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string, @Client() client: ClientInfo): Promise<RevokedCountDto> {
+  async revokeAll(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseIdPipe) identityId: string, @Client() client: ClientInfo): Promise<RevokedCountDto> {
     return { revokedCount: await this.tokens.revokeAll(principal, identityId, client) };
   }
 
@@ -36,8 +37,8 @@ export class IdentityTokensController {
   @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'AccessTokenNotFound')
   async revokeOne(
     @CurrentPrincipal() principal: Principal,
-    @Param('identityId', ParseUUIDPipe) identityId: string,
-    @Param('tokenId', ParseUUIDPipe) tokenId: string,
+    @Param('identityId', ParseIdPipe) identityId: string,
+    @Param('tokenId', ParseIdPipe) tokenId: string,
     @Client() client: ClientInfo,
   ): Promise<AccessTokenResponseDto> {
     return { accessToken: await this.tokens.revokeOne(principal, identityId, tokenId, client) };

@@ -1,4 +1,5 @@
-import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ParseIdPipe } from '../common/http/ids.js';
 import { ApiBearerAuth, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../common/auth/decorators.js';
 import type { Principal } from '../common/auth/principal.js';
@@ -16,7 +17,7 @@ export class AuditController {
   @ApiOperation({ operationId: 'listOrganizationAuditLogs', summary: "List an organization's audit events, newest first" })
   @ApiOkResponse({ type: AuditLogListDto, description: 'newest first; org admins only' })
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound')
-  forOrganization(@CurrentPrincipal() principal: Principal, @Param('orgId', ParseUUIDPipe) orgId: string, @Query() query: AuditLogQueryDto): Promise<AuditLogListDto> {
+  forOrganization(@CurrentPrincipal() principal: Principal, @Param('orgId', ParseIdPipe) orgId: string, @Query() query: AuditLogQueryDto): Promise<AuditLogListDto> {
     return this.audit.forOrganization(principal, orgId, query);
   }
 

@@ -12,6 +12,12 @@ export interface AppConfig {
   dbUrl: string | undefined;
   dbMigrationsRun: boolean;
   dbPoolSize: number;
+  /** Bound of every database call, pooled-connection wait and SQLite lock wait (503 DatabaseUnavailable past it). */
+  dbQueryTimeoutMs: number;
+  /** A request unanswered after this gets 503 RequestTimeout. */
+  requestTimeoutMs: number;
+  /** SIGTERM to exit, at most. */
+  shutdownGraceMs: number;
   dataDir: string;
   /** Raw base64 value of ENCRYPTION_KEY; the key itself is resolved by `resolveEncryptionKey`. */
   encryptionKey: string | undefined;

@@ -16,6 +16,20 @@ import { InitialSchema1764460800000 } from './migrations/1764460800000-initial-s
 export const ENTITIES = [Organization, User, OrgMembership, Identity, KubernetesAuthConfig, AccessToken, SigningKey, AuditLog, InstanceState];
 export const MIGRATIONS = [InitialSchema1764460800000];
 
+/** How every SQLite connection of the service is opened (also the database module's specs). */
+export const SQLITE_CONNECTION = {
+  enableWAL: true,
+  // Never wait for another process's lock inside the event loop: a locked file fails the
+  // statement at once (SQLITE_BUSY) and the UnitOfWork retries it asynchronously until
+  // DB_QUERY_TIMEOUT_MS.
+  timeout: 0,
+  prepareDatabase: (db: { pragma: (sql: string) => unknown }) => {
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 0');
+    db.pragma('foreign_keys = ON');
+  },
+} as const;
+
 /**
  * The one data source definition, shared by the app, the migration CLI (ormconfig.ts) and the
  * tests. `synchronize` is never on: the schema comes from the committed migrations.
@@ -37,7 +51,8 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
       charset: 'utf8mb4_unicode_ci',
       poolSize: config.dbPoolSize,
       connectTimeout: 5000,
-      // Fail fast when the pool is exhausted or the server is gone instead of queueing forever.
+      // Fail fast when the pool is exhausted or the server is gone instead of queueing forever
+      // (a full queue is 503 DatabaseUnavailable; a wait in it is bounded by DB_QUERY_TIMEOUT_MS).
       extra: { connectionLimit: config.dbPoolSize, queueLimit: 200, enableKeepAlive: true, maxIdle: config.dbPoolSize },
       migrationsTransactionMode: 'each',
     };
@@ -47,12 +62,7 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
     ...common,
     type: 'better-sqlite3',
     database: config.dbPath,
-    enableWAL: true,
-    prepareDatabase: (db: { pragma: (sql: string) => unknown }) => {
-      db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 5000');
-      db.pragma('foreign_keys = ON');
-    },
+    ...SQLITE_CONNECTION,
     migrationsTransactionMode: 'each',
   };
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isDatabaseUnavailable } from '../common/errors/database-errors.js';
 import { UnitOfWork } from './unit-of-work.js';
 
 interface Pending<T> {
@@ -12,7 +13,8 @@ interface Pending<T> {
  * work submitted while a batch is committing wait and then share the next transaction, so N
  * concurrent requests cost one commit instead of N. Each caller's promise settles only after the
  * transaction holding its writes committed. When a shared transaction fails, its units run again
- * one transaction each, so only the unit that fails by itself fails its request.
+ * one transaction each, so only the unit that fails by itself fails its request; when the
+ * database itself is unavailable, the whole batch fails at once.
  */
 @Injectable()
 export class GroupCommit {
@@ -50,7 +52,13 @@ export class GroupCommit {
         });
         batch.forEach((unit, i) => unit.resolve(results[i]));
         return;
-      } catch {
+      } catch (error) {
+        // The database itself failed (down, hung past DB_QUERY_TIMEOUT_MS, locked): every unit
+        // would wait that long again, one after the other, so the whole batch fails now.
+        if (isDatabaseUnavailable(error)) {
+          for (const unit of batch) unit.reject(error);
+          return;
+        }
         // One unit spoiled the shared transaction (rolled back whole): each runs again alone.
       }
     }

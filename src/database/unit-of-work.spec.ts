@@ -1,4 +1,6 @@
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DomainError } from '../common/errors/domain-error.js';
 import { scratchSqlite, type ScratchSqlite } from '../../test/support/scratch-sqlite.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
@@ -87,5 +89,74 @@ describe('UnitOfWork on SQLite', () => {
       await uow.run((m) => m.query("INSERT INTO t (k) VALUES ('kept')"));
     });
     expect(await keys()).toEqual(['kept']);
+  });
+});
+
+/** DB_QUERY_TIMEOUT_MS on SQLite: another process's lock is waited for asynchronously, never inside the event loop. */
+describe('UnitOfWork on a SQLite file locked by another connection', () => {
+  const TIMEOUT_MS = 400;
+  let db: ScratchSqlite;
+  let other: Database.Database;
+  beforeAll(async () => {
+    db = await scratchSqlite(TIMEOUT_MS);
+    other = new Database(db.ds.options.database as string, { timeout: 0 });
+  });
+  afterAll(async () => {
+    if (other.inTransaction) other.exec('ROLLBACK');
+    other.close();
+    await db.close();
+  });
+
+  /** Counts event-loop turns while `work` runs: a wait inside the loop (busy_timeout) would leave the count near zero. */
+  async function whileCountingTicks<T>(work: () => Promise<T>): Promise<{ result: PromiseSettledResult<T>; ticks: number; ms: number }> {
+    let ticks = 0;
+    const counter = setInterval(() => ticks++, 10);
+    const started = Date.now();
+    const [result] = await Promise.allSettled([work()]);
+    clearInterval(counter);
+    return { result, ticks, ms: Date.now() - started };
+  }
+
+  it('a write waits for the lock without blocking the loop and succeeds once it is released', async () => {
+    other.exec('BEGIN IMMEDIATE');
+    setTimeout(() => other.exec('COMMIT'), 150);
+    const { result, ticks } = await whileCountingTicks(() => db.uow.transaction((m) => m.query("INSERT INTO t (k) VALUES ('after-lock')")));
+    expect(result.status).toBe('fulfilled');
+    expect(ticks).toBeGreaterThan(5);
+    expect(await db.keys()).toContain('after-lock');
+  });
+
+  it('a lock held past the timeout answers DatabaseUnavailable, writes nothing, and never blocks the loop', async () => {
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const { result, ticks, ms } = await whileCountingTicks(() => db.uow.run((m) => m.query("INSERT INTO t (k) VALUES ('never')")));
+      expect(result.status).toBe('rejected');
+      const error = (result as PromiseRejectedResult).reason as DomainError;
+      expect(error).toBeInstanceOf(DomainError);
+      expect(error.code).toBe('DatabaseUnavailable');
+      expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 150);
+      expect(ticks).toBeGreaterThan(10);
+      // Reads are not held by another process's write lock (WAL).
+      expect(await db.uow.run((m) => m.query('SELECT COUNT(*) AS n FROM t'))).toHaveLength(1);
+    } finally {
+      other.exec('ROLLBACK');
+    }
+    expect(await db.keys()).not.toContain('never');
+  });
+
+  it('a statement that cannot get the connection in time (a transaction holds it) gives up its place with DatabaseUnavailable', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const long = db.uow.transaction(async (m) => {
+      await m.query("INSERT INTO t (k) VALUES ('long')");
+      await held;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const waiting = db.uow.run((m) => m.query('SELECT 1'));
+    await expect(waiting).rejects.toMatchObject({ code: 'DatabaseUnavailable' });
+    release();
+    await long;
+    // The line moves on: the next statement runs at once.
+    expect(await db.uow.run((m) => m.query('SELECT 1 AS one'))).toEqual([{ one: 1 }]);
   });
 });

@@ -1,14 +1,27 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, type EntityMetadata, type EntityTarget } from 'typeorm';
+import { DomainError } from '../common/errors/domain-error.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
 type Waiter = { exclusive: boolean; wake: () => void };
+
+/** What a query runner of the mysql driver holds: its pooled mysql2 connection (undefined until connected). */
+type PooledRunner = { databaseConnection?: { destroy(): void } };
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** better-sqlite3's answer when another process holds the file's lock (busy_timeout is 0: it never waits in the event loop). */
+function isSqliteBusy(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: unknown }; code?: unknown })?.driverError?.code ?? (error as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
 
 /**
  * The one way the repositories reach the database: `run` for a statement or a read, `transaction`
  * for writes that must all happen or none. Correct on both drivers:
  *
- * - MySQL: a transaction takes a pooled connection of its own; `run` uses the pool.
+ * - MySQL: each call takes a pooled connection of its own.
  * - SQLite: TypeORM's better-sqlite3 driver shares ONE connection between every caller, so a
  *   statement issued while a transaction is open would silently join it, and two transactions
  *   would nest as savepoints. Here a transaction waits until no statement is running and holds
@@ -18,42 +31,103 @@ type Waiter = { exclusive: boolean; wake: () => void };
  *
  * Inside a transaction (same async context), `run` and a nested `transaction` use that
  * transaction's manager: a repository method called from a unit of work joins it.
+ *
+ * Every call is bounded by DB_QUERY_TIMEOUT_MS (docs/architecture.md "Faults and shutdown"): past
+ * it the caller gets DomainError DatabaseUnavailable (503), whatever the database does.
+ * - MySQL: a call still waiting then has its connection destroyed (the pool opens a new one for
+ *   the next caller, so a thawed server is used again without a restart); a transaction whose
+ *   caller was already answered is rolled back instead of committed, and a call that only got its
+ *   connection after the deadline runs nothing.
+ * - SQLite: another process holding the file's lock makes a statement fail at once with
+ *   SQLITE_BUSY (never a wait inside the event loop); the call runs again after a short pause,
+ *   with the connection given back meanwhile, until the deadline. So `run` work must be safe to
+ *   run again: a read, one write, or idempotent writes; writes that belong together use
+ *   `transaction`, which runs again whole.
  */
 @Injectable()
 export class UnitOfWork {
   private readonly serialized: boolean;
+  private readonly timeoutMs: number;
   private readonly current = new AsyncLocalStorage<EntityManager>();
   private running = 0;
   private exclusive = false;
   private readonly waiting: Waiter[] = [];
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) config: Pick<AppConfig, 'dbQueryTimeoutMs'>,
+  ) {
     this.serialized = dataSource.options.type === 'better-sqlite3';
+    this.timeoutMs = config.dbQueryTimeoutMs;
   }
 
   /** A read or a single statement, outside any transaction (or inside the caller's own). */
-  async run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const inside = this.current.getStore();
     if (inside) return work(inside);
-    if (!this.serialized) return work(this.dataSource.manager);
-    await this.enter(false);
-    try {
-      return await work(this.dataSource.manager);
-    } finally {
-      this.leave(false);
-    }
+    return this.serialized ? this.onSqlite(false, work) : this.onPool(false, work);
   }
 
   /** Writes that commit together or not at all. */
-  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const inside = this.current.getStore();
     if (inside) return work(inside);
-    if (!this.serialized) return this.dataSource.transaction((manager) => this.current.run(manager, () => work(manager)));
-    await this.enter(true);
+    return this.serialized ? this.onSqlite(true, work) : this.onPool(true, work);
+  }
+
+  private unavailable(what: string): DomainError {
+    return new DomainError('DatabaseUnavailable', `the database ${what} within ${this.timeoutMs} ms, try again shortly`);
+  }
+
+  private async onSqlite<T>(transactional: boolean, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.timeoutMs;
+    for (let pause = 2; ; pause = Math.min(2 * pause, 100)) {
+      await this.enter(transactional, deadline);
+      try {
+        return transactional ? await this.dataSource.transaction((manager) => this.current.run(manager, () => work(manager))) : await work(this.dataSource.manager);
+      } catch (error) {
+        if (!isSqliteBusy(error)) throw error;
+        if (Date.now() >= deadline) throw this.unavailable('file stayed locked by another process');
+      } finally {
+        this.leave(transactional);
+      }
+      await sleep(Math.min(pause, deadline - Date.now()));
+    }
+  }
+
+  private async onPool<T>(transactional: boolean, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    let answered = false;
+    const attempt = (async () => {
+      await runner.connect();
+      if (answered) throw this.unavailable('gave no connection');
+      if (!transactional) return work(runner.manager);
+      await runner.startTransaction();
+      try {
+        const result = await this.current.run(runner.manager, () => work(runner.manager));
+        if (answered) throw this.unavailable('did not answer');
+        await runner.commitTransaction();
+        return result;
+      } catch (error) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+        throw error;
+      }
+    })();
+    // The connection goes back to the pool (or, destroyed, leaves it) only once the attempt is over.
+    void attempt.catch(() => undefined).finally(() => runner.release().catch(() => undefined));
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        answered = true;
+        (runner as unknown as PooledRunner).databaseConnection?.destroy();
+        reject(this.unavailable('did not answer'));
+      }, this.timeoutMs);
+    });
     try {
-      return await this.dataSource.transaction((manager) => this.current.run(manager, () => work(manager)));
+      return await Promise.race([attempt, expired]);
     } finally {
-      this.leave(true);
+      answered = true;
+      clearTimeout(timer);
     }
   }
 
@@ -86,18 +160,37 @@ export class UnitOfWork {
     await this.run((manager) => manager.query('SELECT 1'));
   }
 
-  private enter(exclusive: boolean): Promise<void> {
+  private enter(exclusive: boolean, deadline: number): Promise<void> {
     if (this.waiting.length === 0 && this.admits(exclusive)) {
       this.take(exclusive);
       return Promise.resolve();
     }
-    return new Promise((wake) => this.waiting.push({ exclusive, wake }));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        exclusive,
+        wake: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      // Not admitted in time (a transaction holds the connection that long): give up the place in line.
+      const timer = setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(waiter), 1);
+        this.wakeAdmitted();
+        reject(this.unavailable('connection stayed busy'));
+      }, Math.max(0, deadline - Date.now()));
+      this.waiting.push(waiter);
+    });
   }
 
   private leave(exclusive: boolean): void {
     if (exclusive) this.exclusive = false;
     else this.running--;
-    // Wake in arrival order: every statement up to the next transaction, or that transaction once the connection is free.
+    this.wakeAdmitted();
+  }
+
+  /** Wakes in arrival order: every statement up to the next transaction, or that transaction once the connection is free. */
+  private wakeAdmitted(): void {
     while (this.waiting.length > 0 && this.admits(this.waiting[0].exclusive)) {
       const next = this.waiting.shift()!;
       this.take(next.exclusive);

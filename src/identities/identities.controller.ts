@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { ParseIdPipe } from '../common/http/ids.js';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators.js';
 import type { Principal } from '../common/auth/principal.js';
@@ -24,7 +25,7 @@ export class IdentitiesController {
   @ApiOperation({ operationId: 'getIdentity', summary: 'Get an identity' })
   @ApiOkResponse({ type: IdentityResponseDto })
   @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound')
-  async get(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) id: string): Promise<IdentityResponseDto> {
+  async get(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseIdPipe) id: string): Promise<IdentityResponseDto> {
     return { identity: await this.identities.get(principal, id) };
   }
 
@@ -32,7 +33,7 @@ export class IdentitiesController {
   @ApiOperation({ operationId: 'updateIdentity', summary: 'Update an identity' })
   @ApiOkResponse({ type: IdentityResponseDto })
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'IdentityNameTaken')
-  async update(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) id: string, @Body() body: UpdateIdentityDto, @Client() client: ClientInfo): Promise<IdentityResponseDto> {
+  async update(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseIdPipe) id: string, @Body() body: UpdateIdentityDto, @Client() client: ClientInfo): Promise<IdentityResponseDto> {
     return { identity: await this.identities.update(principal, id, body, client) };
   }
 
@@ -40,7 +41,7 @@ export class IdentitiesController {
   @ApiOperation({ operationId: 'deleteIdentity', summary: 'Delete an identity and revoke all its tokens' })
   @ApiOkResponse({ type: IdentityResponseDto })
   @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound')
-  async delete(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) id: string, @Client() client: ClientInfo): Promise<IdentityResponseDto> {
+  async delete(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseIdPipe) id: string, @Client() client: ClientInfo): Promise<IdentityResponseDto> {
     return { identity: await this.identities.delete(principal, id, client) };
   }
 
@@ -48,7 +49,7 @@ export class IdentitiesController {
   @ApiOperation({ operationId: 'listIdentities', summary: "List an organization's identities" })
   @ApiOkResponse({ type: IdentityListDto })
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound')
-  list(@CurrentPrincipal() principal: Principal, @Param('orgId', ParseUUIDPipe) orgId: string, @Query() query: ListIdentitiesQueryDto): Promise<IdentityListDto> {
+  list(@CurrentPrincipal() principal: Principal, @Param('orgId', ParseIdPipe) orgId: string, @Query() query: ListIdentitiesQueryDto): Promise<IdentityListDto> {
     return this.identities.list(principal, orgId, query);
   }
 }

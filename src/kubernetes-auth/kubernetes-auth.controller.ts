@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ParseIdPipe } from '../common/http/ids.js';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators.js';
 import type { Principal } from '../common/auth/principal.js';
@@ -21,7 +22,7 @@ export class KubernetesAuthController {
   @ApiOperation({ operationId: 'attachKubernetesAuth', summary: 'Attach Kubernetes auth to an identity' })
   @ApiCreatedResponse({ type: KubernetesAuthWriteResponseDto })
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'KubernetesAuthAlreadyConfigured')
-  attach(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string, @Body() body: KubernetesAuthFieldsDto, @Client() client: ClientInfo): Promise<KubernetesAuthWriteResponseDto> {
+  attach(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseIdPipe) identityId: string, @Body() body: KubernetesAuthFieldsDto, @Client() client: ClientInfo): Promise<KubernetesAuthWriteResponseDto> {
     return this.configs.attach(principal, identityId, body, client);
   }
 
@@ -29,7 +30,7 @@ export class KubernetesAuthController {
   @ApiOperation({ operationId: 'getKubernetesAuth', summary: "Get an identity's Kubernetes auth config" })
   @ApiOkResponse({ type: KubernetesAuthResponseDto })
   @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'KubernetesAuthNotConfigured')
-  async get(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string): Promise<KubernetesAuthResponseDto> {
+  async get(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseIdPipe) identityId: string): Promise<KubernetesAuthResponseDto> {
     return { identityKubernetesAuth: await this.configs.get(principal, identityId) };
   }
 
@@ -37,7 +38,7 @@ export class KubernetesAuthController {
   @ApiOperation({ operationId: 'updateKubernetesAuth', summary: "Update an identity's Kubernetes auth config" })
   @ApiOkResponse({ type: KubernetesAuthWriteResponseDto })
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'KubernetesAuthNotConfigured')
-  update(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string, @Body() body: KubernetesAuthFieldsDto, @Client() client: ClientInfo): Promise<KubernetesAuthWriteResponseDto> {
+  update(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseIdPipe) identityId: string, @Body() body: KubernetesAuthFieldsDto, @Client() client: ClientInfo): Promise<KubernetesAuthWriteResponseDto> {
     return this.configs.update(principal, identityId, body, client);
   }
 
@@ -45,7 +46,7 @@ export class KubernetesAuthController {
   @ApiOperation({ operationId: 'detachKubernetesAuth', summary: 'Remove Kubernetes auth from an identity and revoke its tokens' })
   @ApiOkResponse({ type: KubernetesAuthResponseDto })
   @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'KubernetesAuthNotConfigured')
-  async remove(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string, @Client() client: ClientInfo): Promise<KubernetesAuthResponseDto> {
+  async remove(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseIdPipe) identityId: string, @Client() client: ClientInfo): Promise<KubernetesAuthResponseDto> {
     return { identityKubernetesAuth: await this.configs.remove(principal, identityId, client) };
   }
 
@@ -54,7 +55,7 @@ export class KubernetesAuthController {
   @HttpCode(200)
   @ApiOkResponse({ type: ConnectionReportDto, description: 'GET /version plus a TokenReview of an invalid token, with each problem and its fix' })
   @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'IdentityNotFound', 'KubernetesAuthNotConfigured')
-  check(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseUUIDPipe) identityId: string): Promise<ConnectionReportDto> {
+  check(@CurrentPrincipal() principal: Principal, @Param('identityId', ParseIdPipe) identityId: string): Promise<ConnectionReportDto> {
     return this.connection.check(principal, identityId);
   }
 }

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { ParseIdPipe } from '../common/http/ids.js';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators.js';
 import type { Principal } from '../common/auth/principal.js';
@@ -17,7 +18,7 @@ export class MembershipsController {
   @ApiOperation({ operationId: 'listMemberships', summary: "List an organization's memberships" })
   @ApiOkResponse({ type: MembershipListDto })
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound')
-  list(@CurrentPrincipal() principal: Principal, @Param('orgId', ParseUUIDPipe) orgId: string, @Query() query: PaginationQueryDto): Promise<MembershipListDto> {
+  list(@CurrentPrincipal() principal: Principal, @Param('orgId', ParseIdPipe) orgId: string, @Query() query: PaginationQueryDto): Promise<MembershipListDto> {
     return this.memberships.list(principal, orgId, query.offset, query.limit);
   }
 
@@ -25,7 +26,7 @@ export class MembershipsController {
   @ApiOperation({ operationId: 'addMembership', summary: 'Add a member (creating the user when the email is new)' })
   @ApiCreatedResponse({ type: MembershipResponseDto })
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound', 'AlreadyMember')
-  async add(@CurrentPrincipal() principal: Principal, @Param('orgId', ParseUUIDPipe) orgId: string, @Body() body: CreateMembershipDto, @Client() client: ClientInfo): Promise<MembershipResponseDto> {
+  async add(@CurrentPrincipal() principal: Principal, @Param('orgId', ParseIdPipe) orgId: string, @Body() body: CreateMembershipDto, @Client() client: ClientInfo): Promise<MembershipResponseDto> {
     return { membership: await this.memberships.add(principal, orgId, body, client) };
   }
 
@@ -35,8 +36,8 @@ export class MembershipsController {
   @ApiErrors('BadRequest', 'ValidationError', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound', 'MembershipNotFound', 'LastAdmin')
   async update(
     @CurrentPrincipal() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('membershipId', ParseUUIDPipe) membershipId: string,
+    @Param('orgId', ParseIdPipe) orgId: string,
+    @Param('membershipId', ParseIdPipe) membershipId: string,
     @Body() body: UpdateMembershipDto,
     @Client() client: ClientInfo,
   ): Promise<MembershipResponseDto> {
@@ -49,8 +50,8 @@ export class MembershipsController {
   @ApiErrors('BadRequest', 'Unauthorized', 'PermissionDenied', 'OrganizationNotFound', 'MembershipNotFound', 'LastAdmin')
   async remove(
     @CurrentPrincipal() principal: Principal,
-    @Param('orgId', ParseUUIDPipe) orgId: string,
-    @Param('membershipId', ParseUUIDPipe) membershipId: string,
+    @Param('orgId', ParseIdPipe) orgId: string,
+    @Param('membershipId', ParseIdPipe) membershipId: string,
     @Client() client: ClientInfo,
   ): Promise<MembershipResponseDto> {
     return { membership: await this.memberships.remove(principal, orgId, membershipId, client) };

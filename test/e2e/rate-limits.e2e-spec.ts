@@ -53,6 +53,22 @@ describe('rate limits (in memory)', () => {
     expectError(await login(w, id, checkoutToken(w), { 'X-Forwarded-For': randomIp() }), 429, 'RateLimited');
   });
 
+  it('an identity id in upper case names the same identity and the same bucket (ids are lower-cased at the edge)', async () => {
+    await insideOneWindow();
+    const id = await identityWithConfig(w);
+    const spellings = [id.toUpperCase(), id, id.replace(/[a-f]/, (c) => c.toUpperCase())];
+    for (const spelling of spellings) {
+      const res = await login(w, spelling, checkoutToken(w), { 'X-Forwarded-For': randomIp() });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(JSON.parse(Buffer.from(res.body.accessToken.split('.')[1], 'base64url').toString()).sub).toBe(id);
+    }
+    expectError(await login(w, id.toUpperCase(), checkoutToken(w), { 'X-Forwarded-For': randomIp() }), 429, 'RateLimited');
+    // Path parameters too: the identity answers under its upper-case id, as itself.
+    const read = await request(w.t.url).get(`/api/v1/identities/${id.toUpperCase()}`).set(auth(w.admin.token));
+    expect(read.status, JSON.stringify(read.body)).toBe(200);
+    expect(read.body.identity.id).toBe(id);
+  });
+
   it('invalid bearers: after LOGIN_RATE_LIMIT of them, an IP gets 429 without any signature check until the minute ends; verified tokens keep working', async () => {
     await insideOneWindow();
     const ip = randomIp();

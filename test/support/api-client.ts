@@ -11,7 +11,7 @@ export interface Session {
 }
 
 /** Bootstraps the instance and returns the super admin's session and first organization. */
-export async function bootstrap(t: TestApp, email = 'admin@example.com', organization = 'Acme'): Promise<Session> {
+export async function bootstrap(t: Pick<TestApp, 'url'>, email = 'admin@example.com', organization = 'Acme'): Promise<Session> {
   const res = await request(t.url).post('/api/v1/admin/bootstrap').send({ email, password: PASSWORD, organization });
   if (res.status !== 200) throw new Error(`bootstrap failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { token: res.body.accessToken, userId: res.body.user.id, orgId: res.body.organization.id, email };

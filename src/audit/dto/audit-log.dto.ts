@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsId } from '../../common/http/ids.js';
 import { PaginationQueryDto } from '../../common/dto/pagination.dto.js';
 
 export class AuditLogQueryDto extends PaginationQueryDto {
@@ -11,12 +12,12 @@ export class AuditLogQueryDto extends PaginationQueryDto {
 
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
-  @IsUUID('all')
+  @IsId()
   identityId?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'the user or identity that acted' })
   @IsOptional()
-  @IsUUID('all')
+  @IsId()
   actorId?: string;
 
   @ApiPropertyOptional({ enum: ['success', 'failure'] })

@@ -16,9 +16,11 @@ const UNAVAILABLE_CODES = new Set([
   'SQLITE_LOCKED',
   'SQLITE_IOERR',
   'SQLITE_CANTOPEN',
+  // Our own DomainError past DB_QUERY_TIMEOUT_MS (src/database/unit-of-work.ts).
+  'DatabaseUnavailable',
 ]);
 
-const UNAVAILABLE_MESSAGES = [/pool is closed/i, /connection is in closed state/i, /can't add new command when connection is in closed state/i, /database is locked/i, /connection lost/i, /DatabaseUnavailable/];
+const UNAVAILABLE_MESSAGES = [/pool is closed/i, /connection is in closed state/i, /can't add new command when connection is in closed state/i, /database is locked/i, /connection lost/i, /queue limit reached/i, /DatabaseUnavailable/];
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;

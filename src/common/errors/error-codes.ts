@@ -42,6 +42,8 @@ export const ERROR_STATUS = {
   KubernetesUnreachable: 502,
   KubernetesBadResponse: 502,
   DatabaseUnavailable: 503,
+  ShuttingDown: 503,
+  RequestTimeout: 503,
   KubernetesTimeout: 504,
 } as const;
 

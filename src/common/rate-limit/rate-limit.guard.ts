@@ -26,7 +26,7 @@ export class RateLimitGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const keys = [`${bucket}:ip:${request.ip}`];
     const identityId = (request.body as { identityId?: unknown } | undefined)?.identityId;
-    if (typeof identityId === 'string' && identityId.length <= 64) keys.push(`${bucket}:identity:${identityId}`);
+    if (typeof identityId === 'string' && identityId.length <= 64) keys.push(`${bucket}:identity:${identityId.toLowerCase()}`); // one bucket whatever the id's case (src/common/http/ids.ts)
     await this.limiter.consume(...keys);
     return true;
   }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsId } from '../../common/http/ids.js';
 import { PaginationQueryDto } from '../../common/dto/pagination.dto.js';
 import { OptionalButNotNull } from '../../common/validation/optional.js';
 import { IsStringRecord } from '../../common/validation/string-record.js';
@@ -20,7 +21,7 @@ export class CreateIdentityDto {
   name: string;
 
   @ApiProperty({ format: 'uuid' })
-  @IsUUID('all')
+  @IsId()
   organizationId: string;
 
   @ApiPropertyOptional({ enum: IDENTITY_ROLES, default: 'no-access' })

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsId } from '../../common/http/ids.js';
 import { IsCidr } from '../../common/validation/cidr.validator.js';
 import { OptionalButNotNull, OptionalOrNull } from '../../common/validation/optional.js';
 import { TOKEN_REVIEWER_SOURCES, type TokenReviewerSource } from '../kubernetes-auth-config.entity.js';
@@ -144,7 +145,7 @@ export class KubernetesAuthWriteResponseDto extends KubernetesAuthResponseDto {
 
 export class KubernetesLoginDto {
   @ApiProperty({ format: 'uuid' })
-  @IsUUID('all')
+  @IsId()
   identityId: string;
 
   @ApiProperty({ maxLength: 8192, description: 'the service-account JWT mounted in the pod' })

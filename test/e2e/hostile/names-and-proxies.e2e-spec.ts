@@ -56,6 +56,28 @@ describe('identity names', () => {
     expect((body.details as { field: string }[]).map((d) => d.field)).toEqual(['name']);
   });
 
+  it.each([
+    ['a lone high surrogate in a name', '{"name":"n-\\ud800-x"}', 'name'],
+    ['a lone low surrogate at the end of a name', '{"name":"n-x\\udfff"}', 'name'],
+    ['a reversed pair', '{"name":"n-\\udc00\\ud800"}', 'name'],
+    ['a lone surrogate in a metadata value', '{"name":"n-meta","metadata":{"k":"v\\ud83d"}}', 'metadata.k'],
+  ])('%s is refused with 422 instead of being stored altered (U+FFFD)', async (_case, json, field) => {
+    const raw = json.replace('{', `{"organizationId":"${w.admin.orgId}",`);
+    const res = await request(w.t.url).post('/api/v1/identities').set(auth(w.admin.token)).set('Content-Type', 'application/json').send(raw);
+    const body = expectError(res, 422, 'ValidationError');
+    expect((body.details as { field: string }[]).map((d) => d.field)).toEqual([field]);
+    const listed = await request(w.t.url).get(`/api/v1/organizations/${w.admin.orgId}/identities?search=n-`).set(auth(w.admin.token));
+    expect((listed.body.identities as { name: string }[]).some((i) => i.name.includes('\ufffd'))).toBe(false);
+  });
+
+  it('a well-formed surrogate pair written as JSON escapes round-trips exactly', async () => {
+    const raw = `{"organizationId":"${w.admin.orgId}","name":"n-pair-\\ud83d\\ude80"}`;
+    const created = await request(w.t.url).post('/api/v1/identities').set(auth(w.admin.token)).set('Content-Type', 'application/json').send(raw);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const read = await request(w.t.url).get(`/api/v1/identities/${created.body.identity.id}`).set(auth(w.admin.token));
+    expect(read.body.identity.name).toBe('n-pair-🚀');
+  });
+
   it('the 255-character limit counts characters, not bytes: 255 four-byte emoji fit (the varchar(255) column on MySQL too), 256 do not', async () => {
     expectError(await createIdentityRaw({ name: 'x'.repeat(256) }), 422, 'ValidationError');
     expectError(await createIdentityRaw({ name: '🔥'.repeat(256) }), 422, 'ValidationError');
