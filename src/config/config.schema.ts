@@ -45,7 +45,7 @@ export const VARIABLES: VariableSpec[] = [
   { name: 'TRUST_PROXY', default: 'false', meaning: 'honour X-Forwarded-For for the client IP: true (every hop; only when the proxy overwrites the header), a hop count, or the proxies\' IPs/CIDRs, comma-separated' },
   { name: 'CORS_ORIGINS', default: '', meaning: 'comma-separated browser origins allowed by CORS (e.g. the dashboard https://zerokey.example.com); none when empty' },
   { name: 'LOGIN_RATE_LIMIT', default: '1200', meaning: 'login/renew/revoke requests per minute per client IP; 0 disables' },
-  { name: 'REDIS_URL', default: '', meaning: 'redis://host:6379: shared rate-limit counters for all replicas (in memory when unset)' },
+  { name: 'REDIS_URL', default: '', meaning: 'redis://host:6379: shared rate-limit counters for all replicas (in memory when unset; while Redis is unavailable each replica counts in memory, readiness says rateLimits memory-fallback)' },
   { name: 'BOOTSTRAP_EMAIL', default: '', meaning: 'with BOOTSTRAP_PASSWORD and BOOTSTRAP_ORGANIZATION: create the first admin at start if no user exists' },
   { name: 'BOOTSTRAP_PASSWORD', default: '', meaning: 'password of the bootstrap admin, 12-256 characters' },
   { name: 'BOOTSTRAP_ORGANIZATION', default: '', meaning: 'name of the bootstrap organization' },

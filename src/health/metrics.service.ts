@@ -1,7 +1,8 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { RateLimiterService } from '../common/rate-limit/rate-limiter.service.js';
 
 const LOGIN_ROUTES: Record<string, string> = {
   '/api/v1/auth/kubernetes-auth/login': 'kubernetes',
@@ -54,8 +55,28 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
 
-  constructor(private readonly adapterHost: HttpAdapterHost) {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    limiter: RateLimiterService,
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'zerokey_' });
+    new Gauge({
+      name: 'zerokey_rate_limit_degraded',
+      help: '1 while Redis is unavailable and rate limits are counted per replica, in memory',
+      registers: [this.registry],
+      collect() {
+        this.set(limiter.storeStatus().store === 'memory-fallback' ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'zerokey_rate_limit_fallbacks_total',
+      help: 'Rate-limit operations answered from memory because Redis failed',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(limiter.storeStatus().fallbacks);
+      },
+    });
   }
 
   onModuleInit(): void {

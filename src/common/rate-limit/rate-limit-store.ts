@@ -53,56 +53,68 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 }
 
+/** How long after a failed Redis command the store counts in memory without trying Redis again. */
+const RETRY_REDIS_AFTER_MS = 5000;
+
 /**
- * Redis-backed counters. When Redis is unreachable the limiter fails open (logs, allows): it is
- * abuse protection, and an outage of it must not lock every workload out of its credentials.
+ * Redis-backed counters, shared by every replica. When Redis is unreachable (down, refusing, or
+ * not answering within 500 ms) the store falls back to per-replica counters in memory instead of
+ * turning limits off: each replica then enforces LOGIN_RATE_LIMIT on what it sees, so a flood is
+ * still bounded (by replicas × the limit) and no workload is locked out of its credentials. It
+ * logs a warning (at most every 10 s), and `degraded` tells readiness and /metrics; once a
+ * Redis command succeeds again the shared counters are used again.
  */
 export class RedisRateLimitStore implements RateLimitStore {
   private readonly logger = new Logger('RateLimit');
   private readonly redis: Redis;
+  private readonly memory = new MemoryRateLimitStore();
   private lastWarning = 0;
+  private skipRedisUntil = 0;
+  /** Commands answered from memory because Redis failed. */
+  fallbacks = 0;
+  degraded = false;
 
   constructor(url: string) {
-    this.redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, keyPrefix: 'zerokey:rl:' });
-    this.redis.on('error', (error: Error) => this.warn(error));
+    this.redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, commandTimeout: 500, keyPrefix: 'zerokey:rl:' });
+    this.redis.on('error', (error: Error) => this.fail(error));
   }
 
-  async hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
-    const now = Date.now();
-    const windowEnd = (Math.floor(now / windowMs) + 1) * windowMs;
-    try {
-      const results = await this.redis.multi().incr(`${key}:${windowEnd}`).pexpire(`${key}:${windowEnd}`, windowMs + 1000).exec();
-      const count = Number(results?.[0]?.[1] ?? 0);
-      return { count, resetInMs: windowEnd - now };
-    } catch (error) {
-      this.warn(error as Error);
-      return { count: 0, resetInMs: windowEnd - now };
-    }
+  hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
+    return this.either(
+      async () => {
+        const now = Date.now();
+        const windowEnd = (Math.floor(now / windowMs) + 1) * windowMs;
+        const results = await this.redis.multi().incr(`${key}:${windowEnd}`).pexpire(`${key}:${windowEnd}`, windowMs + 1000).exec();
+        const failed = results?.find(([error]) => error)?.[0];
+        if (!results || failed) throw failed ?? new Error('transaction aborted');
+        return { count: Number(results[0][1]), resetInMs: windowEnd - now };
+      },
+      () => this.memory.hit(key, windowMs),
+    );
   }
 
-  async lockedFor(key: string): Promise<number> {
-    try {
-      return Math.max(0, await this.redis.pttl(key));
-    } catch (error) {
-      this.warn(error as Error);
-      return 0;
-    }
+  lockedFor(key: string): Promise<number> {
+    return this.either(
+      async () => Math.max(0, await this.redis.pttl(key)),
+      () => this.memory.lockedFor(key),
+    );
   }
 
-  async lock(key: string, ms: number): Promise<void> {
-    try {
-      await this.redis.set(key, '1', 'PX', ms);
-    } catch (error) {
-      this.warn(error as Error);
-    }
+  lock(key: string, ms: number): Promise<void> {
+    return this.either(
+      async () => void (await this.redis.set(key, '1', 'PX', ms)),
+      () => this.memory.lock(key, ms),
+    );
   }
 
   async clear(...keys: string[]): Promise<void> {
-    try {
-      if (keys.length) await this.redis.del(...keys);
-    } catch (error) {
-      this.warn(error as Error);
-    }
+    if (keys.length === 0) return;
+    // Both: a lock taken in memory during an outage is cleared too.
+    await this.memory.clear(...keys);
+    await this.either(
+      async () => void (await this.redis.del(...keys)),
+      async () => undefined,
+    );
   }
 
   /** Waits for the first connection (up to 3 s), so the first requests are counted too. */
@@ -119,11 +131,33 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   async close(): Promise<void> {
     this.redis.disconnect();
+    await this.memory.close();
   }
 
-  private warn(error: Error): void {
+  private async either<T>(shared: () => Promise<T>, local: () => Promise<T>): Promise<T> {
+    if (this.redis.status === 'ready' && Date.now() >= this.skipRedisUntil) {
+      try {
+        const result = await shared();
+        if (this.degraded) {
+          this.degraded = false;
+          this.logger.log('Redis is back: rate limits are shared by every replica again');
+        }
+        return result;
+      } catch (error) {
+        this.fail(error as Error);
+      }
+    } else {
+      this.degraded = true;
+    }
+    this.fallbacks++;
+    return local();
+  }
+
+  private fail(error: Error): void {
+    this.degraded = true;
+    this.skipRedisUntil = Date.now() + RETRY_REDIS_AFTER_MS;
     if (Date.now() - this.lastWarning < 10_000) return;
     this.lastWarning = Date.now();
-    this.logger.warn({ err: error.message }, 'Redis is unavailable: rate limits are not enforced until it is back');
+    this.logger.warn({ err: error.message }, 'Redis is unavailable: rate limits are counted per replica, in memory, until it is back');
   }
 }

@@ -22,6 +22,16 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
     this.store = config.redisUrl ? new RedisRateLimitStore(config.redisUrl) : new MemoryRateLimitStore();
   }
 
+  /**
+   * Where the counters live now: `memory` (no REDIS_URL), `redis` (shared by every replica), or
+   * `memory-fallback` (Redis unavailable: each replica counts alone). `fallbacks` counts the
+   * operations answered from memory because Redis failed.
+   */
+  storeStatus(): { store: 'memory' | 'redis' | 'memory-fallback'; fallbacks: number } {
+    if (!(this.store instanceof RedisRateLimitStore)) return { store: 'memory', fallbacks: 0 };
+    return { store: this.store.degraded ? 'memory-fallback' : 'redis', fallbacks: this.store.fallbacks };
+  }
+
   async onModuleInit(): Promise<void> {
     await this.store.ready();
   }
