@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import { type AuditEntry, AuditService } from '../audit/audit.service.js';
+import type { ClientInfo } from '../common/auth/decorators.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import type { ErrorCode } from '../common/errors/error-codes.js';
 import type { Principal } from '../common/auth/principal.js';
 import { RateLimiterService } from '../common/rate-limit/rate-limiter.service.js';
 import { CoalescedWrites } from '../database/coalesced-writes.js';
@@ -74,6 +77,7 @@ export class AccessTokensService implements OnModuleDestroy {
     private readonly codec: TokenCodec,
     private readonly registry: AuthMethodRegistry,
     private readonly limiter: RateLimiterService,
+    private readonly audit: AuditService,
   ) {}
 
   async onModuleDestroy(): Promise<void> {
@@ -137,9 +141,25 @@ export class AccessTokensService implements OnModuleDestroy {
     }
   }
 
-  /** docs/api.md "Access tokens": renewal checks in their documented order. */
-  async renew(token: string, clientIp: string): Promise<IssuedToken> {
+  /**
+   * docs/api.md "Access tokens": renewal checks in their documented order. Audited
+   * (`access-token.renewed`) once the signature holds: a forged token names no one.
+   */
+  async renew(token: string, client: ClientInfo): Promise<IssuedToken> {
     const claims = await this.codec.verify(token, true);
+    const audit = (outcome: 'success' | 'failure', errorCode?: ErrorCode): Promise<void> =>
+      this.audit.record({ event: 'access-token.renewed', outcome, errorCode, orgId: claims.org ?? null, identityId: claims.authMethod === 'session' ? null : claims.sub, actor: actorOf(claims), client, metadata: { tokenId: claims.jti } });
+    try {
+      const issued = await this.renewVerified(claims, client.ip);
+      await audit('success');
+      return issued;
+    } catch (error) {
+      if (error instanceof DomainError) await audit('failure', error.code);
+      throw error;
+    }
+  }
+
+  private async renewVerified(claims: AccessTokenClaims, clientIp: string): Promise<IssuedToken> {
     const row = await this.loadUnrevoked(claims.jti);
     const now = Date.now();
     if (claims.exp * 1000 <= now) throw new DomainError('AccessTokenExpired', 'the access token has expired and cannot be renewed: log in again');
@@ -184,12 +204,22 @@ export class AccessTokensService implements OnModuleDestroy {
     }
   }
 
-  /** Public revocation by token: needs a valid signature, accepts an expired token. */
-  async revokeByToken(token: string): Promise<AccessToken> {
+  /** Public revocation by token: needs a valid signature, accepts an expired token. Audited (`access-token.self-revoked`). */
+  async revokeByToken(token: string, client: ClientInfo): Promise<AccessToken> {
     const claims = await this.codec.verify(token, true);
     const row = await this.tokens.findById(claims.jti);
     if (!row) throw new DomainError('InvalidAccessToken', 'the access token is invalid');
-    if (!row.revokedAt) await this.revoke(row.id);
+    const already = row.revokedAt !== null;
+    if (!already) await this.revoke(row.id);
+    await this.audit.record({
+      event: 'access-token.self-revoked',
+      outcome: 'success',
+      orgId: row.orgId,
+      identityId: row.identityId,
+      actor: principalOf(row),
+      client,
+      metadata: { tokenId: row.id, alreadyRevoked: String(already) },
+    });
     return row;
   }
 
@@ -264,6 +294,11 @@ export class AccessTokensService implements OnModuleDestroy {
     const accessToken = await this.codec.sign(claims);
     return { accessToken, expiresIn: exp - iat, accessTokenMaxTTL: row.maxTtl, tokenType: 'Bearer' };
   }
+}
+
+/** Who a verified token speaks for, from its claims (before its row is read). */
+function actorOf(claims: AccessTokenClaims): AuditEntry['actor'] {
+  return claims.authMethod === 'session' ? { kind: 'user', userId: claims.sub } : { kind: 'identity', identityId: claims.sub, orgId: claims.org ?? '', tokenId: claims.jti, authMethod: claims.authMethod };
 }
 
 function principalOf(row: AccessToken): Principal {

@@ -19,7 +19,7 @@ export class TokenController {
   @ApiOkResponse({ type: IssuedTokenDto })
   @ApiErrors('ValidationError', 'RateLimited', 'InvalidAccessToken', 'AccessTokenRevoked', 'AccessTokenExpired', 'AccessTokenMaxTtlReached', 'IpNotTrusted', 'AccessTokenUsesExhausted')
   renew(@Body() body: AccessTokenBodyDto, @Client() client: ClientInfo): Promise<IssuedTokenDto> {
-    return this.tokens.renew(body.accessToken, client.ip);
+    return this.tokens.renew(body.accessToken, client);
   }
 
   @Public()
@@ -29,8 +29,8 @@ export class TokenController {
   @ApiOperation({ operationId: 'revokeAccessToken', summary: 'Revoke an access token (every JWT of its jti)' })
   @ApiOkResponse({ type: RevokedDto })
   @ApiErrors('ValidationError', 'RateLimited', 'InvalidAccessToken')
-  async revoke(@Body() body: AccessTokenBodyDto): Promise<RevokedDto> {
-    await this.tokens.revokeByToken(body.accessToken);
+  async revoke(@Body() body: AccessTokenBodyDto, @Client() client: ClientInfo): Promise<RevokedDto> {
+    await this.tokens.revokeByToken(body.accessToken, client);
     return { message: 'Successfully revoked access token' };
   }
 }

@@ -1,7 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ClientInfo } from '../common/auth/decorators.js';
 import type { Principal } from '../common/auth/principal.js';
 import type { ErrorCode } from '../common/errors/error-codes.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
 import type { ActorType, AuditLog, AuditOutcome } from './audit-log.entity.js';
 import { AuditLogRepository } from './audit-log.repository.js';
 
@@ -17,16 +19,24 @@ export interface AuditEntry {
   metadata?: Record<string, unknown>;
 }
 
-/** Appends audit rows. Writing one never fails the request it describes: errors are logged. */
+/**
+ * Appends audit rows. Writing one never fails the request it describes: errors are logged. With
+ * AUDIT_LOG_STDOUT every row is also written to stdout as one JSON line (`"type":"audit"`), once
+ * its transaction has committed, for a SIEM that tails the container's output.
+ */
 @Injectable()
 export class AuditService {
   private readonly logger = new Logger(AuditService.name);
 
-  constructor(private readonly repo: AuditLogRepository) {}
+  constructor(
+    private readonly repo: AuditLogRepository,
+    private readonly uow: UnitOfWork,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   async record(entry: AuditEntry): Promise<void> {
     try {
-      await this.repo.insert(rowOf(entry));
+      await this.insert(entry);
     } catch (error) {
       this.logger.error({ event: entry.event, err: (error as Error).message }, 'could not write audit row');
     }
@@ -38,7 +48,13 @@ export class AuditService {
    * transaction fails, so that writing the audit row never fails the request it describes.
    */
   async write(entry: AuditEntry): Promise<void> {
-    await this.repo.insert(rowOf(entry));
+    await this.insert(entry);
+  }
+
+  private async insert(entry: AuditEntry): Promise<void> {
+    const row = rowOf(entry);
+    await this.repo.insert(row);
+    if (this.config.auditLogStdout) this.uow.afterCommit(() => process.stdout.write(`${JSON.stringify({ type: 'audit', ...row, createdAt: row.createdAt.toISOString() })}\n`));
   }
 }
 

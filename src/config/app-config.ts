@@ -39,6 +39,10 @@ export interface AppConfig {
   bootstrapEmail: string | undefined;
   bootstrapPassword: string | undefined;
   bootstrapOrganization: string | undefined;
+  /** Required in x-bootstrap-token for POST /api/v1/admin/bootstrap when set. */
+  bootstrapToken: string | undefined;
+  /** Every audit event also as a JSON line on stdout. */
+  auditLogStdout: boolean;
   logLevel: LogLevel;
 }
 

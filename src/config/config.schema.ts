@@ -49,6 +49,8 @@ export const VARIABLES: VariableSpec[] = [
   { name: 'BOOTSTRAP_EMAIL', default: '', meaning: 'with BOOTSTRAP_PASSWORD and BOOTSTRAP_ORGANIZATION: create the first admin at start if no user exists' },
   { name: 'BOOTSTRAP_PASSWORD', default: '', meaning: 'password of the bootstrap admin, 12-256 characters' },
   { name: 'BOOTSTRAP_ORGANIZATION', default: '', meaning: 'name of the bootstrap organization' },
+  { name: 'BOOTSTRAP_TOKEN', default: '', meaning: 'when set, POST /api/v1/admin/bootstrap needs it in the x-bootstrap-token header (16-256 characters); when unset, bootstrap is accepted only from loopback clients or with the one-time token the service logs at start' },
+  { name: 'AUDIT_LOG_STDOUT', default: 'false', meaning: 'also write every audit event as one JSON line to stdout (for a SIEM)' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent; JSON logs on stdout' },
 ];
 
@@ -150,6 +152,14 @@ function bootstrapSettings(env: Env): Pick<AppConfig, 'bootstrapEmail' | 'bootst
   return { bootstrapEmail: email?.toLowerCase(), bootstrapPassword: password, bootstrapOrganization: organization };
 }
 
+function bootstrapToken(env: Env): string | undefined {
+  const value = optional(env, 'BOOTSTRAP_TOKEN');
+  if (value !== undefined && (value.length < 16 || value.length > 256 || !/^[\x21-\x7e]+$/.test(value))) {
+    throw new ConfigError('BOOTSTRAP_TOKEN must be 16-256 visible ASCII characters (openssl rand -base64 24)');
+  }
+  return value;
+}
+
 function inClusterUrl(env: Env): string {
   const host = raw(env, 'KUBERNETES_SERVICE_HOST');
   const port = integer(env, 'KUBERNETES_SERVICE_PORT', 1, 65535);
@@ -242,6 +252,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisUrl: redisUrl(env),
     corsOrigins: corsOrigins(env),
     ...bootstrapSettings(env),
+    bootstrapToken: bootstrapToken(env),
+    auditLogStdout: boolean(env, 'AUDIT_LOG_STDOUT'),
     logLevel,
   };
 }

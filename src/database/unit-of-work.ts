@@ -9,6 +9,19 @@ type Waiter = { exclusive: boolean; wake: () => void };
 /** What a query runner of the mysql driver holds: its pooled mysql2 connection (undefined until connected). */
 type PooledRunner = { databaseConnection?: { destroy(): void } };
 
+/** A transaction in progress: its manager, and what to do once it has committed. */
+type Unit = { manager: EntityManager; committed: (() => void)[] };
+
+function runEffects(effects: (() => void)[]): void {
+  for (const effect of effects) {
+    try {
+      effect();
+    } catch {
+      // An effect is told after the fact; it cannot undo the commit, nor fail the caller.
+    }
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** better-sqlite3's answer when another process holds the file's lock (busy_timeout is 0: it never waits in the event loop). */
@@ -48,7 +61,7 @@ function isSqliteBusy(error: unknown): boolean {
 export class UnitOfWork {
   private readonly serialized: boolean;
   private readonly timeoutMs: number;
-  private readonly current = new AsyncLocalStorage<EntityManager>();
+  private readonly current = new AsyncLocalStorage<Unit>();
   private running = 0;
   private exclusive = false;
   private readonly waiting: Waiter[] = [];
@@ -64,15 +77,33 @@ export class UnitOfWork {
   /** A read or a single statement, outside any transaction (or inside the caller's own). */
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const inside = this.current.getStore();
-    if (inside) return work(inside);
+    if (inside) return work(inside.manager);
     return this.serialized ? this.onSqlite(false, work) : this.onPool(false, work);
   }
 
   /** Writes that commit together or not at all. */
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const inside = this.current.getStore();
-    if (inside) return work(inside);
+    if (inside) return work(inside.manager);
     return this.serialized ? this.onSqlite(true, work) : this.onPool(true, work);
+  }
+
+  /**
+   * Runs `effect` once the transaction the caller is in has committed (never when it rolls back),
+   * or at once outside a transaction: for what must not be told before the rows exist, such as
+   * an audit event streamed to stdout.
+   */
+  afterCommit(effect: () => void): void {
+    const inside = this.current.getStore();
+    if (inside) inside.committed.push(effect);
+    else effect();
+  }
+
+  /** `work` as a unit of its own on `manager`; its after-commit effects are returned for the caller to run once it has committed. */
+  private async within<T>(manager: EntityManager, work: (manager: EntityManager) => Promise<T>): Promise<{ result: T; committed: (() => void)[] }> {
+    const unit: Unit = { manager, committed: [] };
+    const result = await this.current.run(unit, () => work(manager));
+    return { result, committed: unit.committed };
   }
 
   private unavailable(what: string): DomainError {
@@ -84,7 +115,10 @@ export class UnitOfWork {
     for (let pause = 2; ; pause = Math.min(2 * pause, 100)) {
       await this.enter(transactional, deadline);
       try {
-        return transactional ? await this.dataSource.transaction((manager) => this.current.run(manager, () => work(manager))) : await work(this.dataSource.manager);
+        if (!transactional) return await work(this.dataSource.manager);
+        const { result, committed } = await this.dataSource.transaction((manager) => this.within(manager, work));
+        runEffects(committed);
+        return result;
       } catch (error) {
         if (!isSqliteBusy(error)) throw error;
         if (Date.now() >= deadline) throw this.unavailable('file stayed locked by another process');
@@ -104,9 +138,10 @@ export class UnitOfWork {
       if (!transactional) return work(runner.manager);
       await runner.startTransaction();
       try {
-        const result = await this.current.run(runner.manager, () => work(runner.manager));
+        const { result, committed } = await this.within(runner.manager, work);
         if (answered) throw this.unavailable('did not answer');
         await runner.commitTransaction();
+        runEffects(committed);
         return result;
       } catch (error) {
         if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
-import { CurrentPrincipal } from '../common/auth/decorators.js';
+import { Client, type ClientInfo, CurrentPrincipal } from '../common/auth/decorators.js';
 import type { Principal } from '../common/auth/principal.js';
 import { ApiErrors } from '../common/http/api-errors.decorator.js';
 import { CreateOrganizationDto, OrganizationListDto, OrganizationResponseDto } from './dto/organization.dto.js';
@@ -16,8 +16,8 @@ export class OrganizationsController {
   @ApiOperation({ operationId: 'createOrganization', summary: 'Create an organization; the caller becomes its admin' })
   @ApiCreatedResponse({ type: OrganizationResponseDto })
   @ApiErrors('ValidationError', 'Unauthorized', 'PermissionDenied')
-  async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateOrganizationDto): Promise<OrganizationResponseDto> {
-    return { organization: await this.organizations.create(principal, body.name) };
+  async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateOrganizationDto, @Client() client: ClientInfo): Promise<OrganizationResponseDto> {
+    return { organization: await this.organizations.create(principal, body.name, client) };
   }
 
   @Get()

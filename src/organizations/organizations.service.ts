@@ -2,6 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../common/auth/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { ClientInfo } from '../common/auth/decorators.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import type { OrgRole } from './org-membership.entity.js';
 import { OrgMembershipRepository } from './org-membership.repository.js';
@@ -36,6 +38,7 @@ export class OrganizationsService {
     private readonly orgs: OrganizationRepository,
     private readonly memberships: OrgMembershipRepository,
     private readonly uow: UnitOfWork,
+    private readonly audit: AuditService,
   ) {}
 
   /** Creates an organization with `adminUserId` as its first admin, in one unit of work (the caller's, when there is one). */
@@ -49,9 +52,12 @@ export class OrganizationsService {
     });
   }
 
-  async create(principal: Principal, name: string): Promise<OrganizationView> {
+  /** An organization created by a user, who becomes its admin; audited (`organization.created`) in the new organization. */
+  async create(principal: Principal, name: string, client: ClientInfo): Promise<OrganizationView> {
     if (principal.kind !== 'user') throw new DomainError('PermissionDenied', 'only users can create organizations');
-    return this.createWithAdmin(name, principal.userId);
+    const organization = await this.createWithAdmin(name, principal.userId);
+    await this.audit.record({ event: 'organization.created', outcome: 'success', orgId: organization.id, actor: principal, client, metadata: { name: organization.name, slug: organization.slug } });
+    return organization;
   }
 
   /** The slug of an organization (slugs never change), or undefined when it does not exist. */

@@ -1,12 +1,14 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Client, type ClientInfo, CurrentPrincipal, Public } from '../common/auth/decorators.js';
 import type { Principal } from '../common/auth/principal.js';
 import { ApiErrors } from '../common/http/api-errors.decorator.js';
 import { RateLimited } from '../common/rate-limit/rate-limit.guard.js';
 import { AccountsService } from './accounts.service.js';
 import { BootstrapDto, ChangePasswordDto, LoginDto, MessageDto, SessionDto } from './dto/account.dto.js';
-import { BootstrapResponseDto } from './dto/bootstrap-response.dto.js';
+import { BootstrapResponseDto, BootstrapStatusDto } from './dto/bootstrap-response.dto.js';
+import { bootstrapCaller } from './bootstrap-caller.js';
 
 @ApiTags('accounts')
 @Controller('api/v1')
@@ -19,9 +21,18 @@ export class AccountsController {
   @HttpCode(200)
   @ApiOperation({ operationId: 'bootstrap', summary: 'Create the first (super) admin and organization; only while no user exists' })
   @ApiOkResponse({ type: BootstrapResponseDto })
-  @ApiErrors('ValidationError', 'RateLimited', 'AlreadyBootstrapped')
-  bootstrap(@Body() body: BootstrapDto, @Client() client: ClientInfo): Promise<BootstrapResponseDto> {
-    return this.accounts.bootstrap(body, client);
+  @ApiHeader({ name: 'x-bootstrap-token', required: false, description: 'BOOTSTRAP_TOKEN, or the one-time token the service logged at start; not needed from the machine itself (loopback) when BOOTSTRAP_TOKEN is unset' })
+  @ApiErrors('ValidationError', 'RateLimited', 'PermissionDenied', 'AlreadyBootstrapped')
+  bootstrap(@Body() body: BootstrapDto, @Req() request: FastifyRequest, @Client() client: ClientInfo): Promise<BootstrapResponseDto> {
+    return this.accounts.bootstrapAs(bootstrapCaller(request), body, client);
+  }
+
+  @Public()
+  @Get('admin/bootstrap')
+  @ApiOperation({ operationId: 'getBootstrapStatus', summary: 'Whether the instance has its first admin (the console shows its first-run screen while not)' })
+  @ApiOkResponse({ type: BootstrapStatusDto })
+  async bootstrapStatus(): Promise<BootstrapStatusDto> {
+    return { bootstrapped: await this.accounts.isBootstrapped() };
   }
 
   @Public()

@@ -1,3 +1,4 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { AccessTokensService } from '../access-tokens/access-tokens.service.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -15,6 +16,20 @@ import { UsersService, type UserView } from './users.service.js';
 
 export const SESSION_TTL_SECONDS = 12 * 3600;
 
+/** Who asks for the bootstrap: the `x-bootstrap-token` header, and whether the caller is this machine. */
+export interface BootstrapCaller {
+  token: string | undefined;
+  /** The TCP peer is a loopback address and no proxy header says the request came from elsewhere. */
+  local: boolean;
+}
+
+/** Equal strings, compared in constant time (through their digests, so lengths leak nothing either). */
+function sameSecret(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
 export interface Session {
   accessToken: string;
   expiresIn: number;
@@ -25,6 +40,8 @@ export interface Session {
 @Injectable()
 export class AccountsService implements OnApplicationBootstrap {
   private readonly logger = new Logger(AccountsService.name);
+  /** Without BOOTSTRAP_TOKEN: made at start while no user exists, logged once, gone after the bootstrap. */
+  private oneTimeToken: string | undefined;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -40,13 +57,53 @@ export class AccountsService implements OnApplicationBootstrap {
   /** BOOTSTRAP_* variables create the first admin at start when no user exists yet. */
   async onApplicationBootstrap(): Promise<void> {
     const { bootstrapEmail, bootstrapPassword, bootstrapOrganization } = this.config;
-    if (!bootstrapEmail || !bootstrapPassword || !bootstrapOrganization) return;
+    if (!bootstrapEmail || !bootstrapPassword || !bootstrapOrganization) return this.offerOneTimeToken();
     try {
       await this.bootstrap({ email: bootstrapEmail, password: bootstrapPassword, organization: bootstrapOrganization }, { ip: 'env', userAgent: null });
       this.logger.log(`bootstrapped from the environment: ${bootstrapEmail}`);
     } catch (error) {
       if (!(error instanceof DomainError && error.code === 'AlreadyBootstrapped')) throw error;
     }
+  }
+
+  /**
+   * Without BOOTSTRAP_TOKEN and while no user exists, a one-time token lets an operator bootstrap
+   * from elsewhere than this machine. It is the one secret the service logs, on purpose: whoever
+   * reads this process's logs already runs it.
+   */
+  private async offerOneTimeToken(): Promise<void> {
+    if (this.config.bootstrapToken || (await this.users.count()) > 0) return;
+    this.oneTimeToken = randomBytes(24).toString('base64url');
+    this.logger.warn(
+      `not bootstrapped yet: POST /api/v1/admin/bootstrap is accepted from this machine (loopback), or from anywhere with the header "x-bootstrap-token: ${this.oneTimeToken}" (a one-time token of this process; set BOOTSTRAP_TOKEN to choose your own)`,
+    );
+  }
+
+  async isBootstrapped(): Promise<boolean> {
+    return (await this.users.count()) > 0;
+  }
+
+  /**
+   * Who may bootstrap (docs/api.md): with BOOTSTRAP_TOKEN, whoever sends it; without, this machine
+   * (loopback) or whoever sends the one-time token this process logged. Once a user exists the
+   * answer is 409 AlreadyBootstrapped for everyone, which `GET /api/v1/admin/bootstrap` says anyway.
+   */
+  async bootstrapAs(caller: BootstrapCaller, input: { email: string; password: string; organization: string }, client: ClientInfo): Promise<{ user: UserView; organization: OrganizationView; accessToken: string }> {
+    if (await this.isBootstrapped()) throw alreadyBootstrapped();
+    const { bootstrapToken } = this.config;
+    const allowed = bootstrapToken ? sameSecret(caller.token, bootstrapToken) : caller.local || (this.oneTimeToken !== undefined && sameSecret(caller.token, this.oneTimeToken));
+    if (!allowed) {
+      await this.audit.record({ event: 'instance.bootstrapped', outcome: 'failure', errorCode: 'PermissionDenied', orgId: null, actor: { kind: 'anonymous' }, client, metadata: { email: input.email } });
+      throw new DomainError(
+        'PermissionDenied',
+        bootstrapToken
+          ? 'bootstrap needs the x-bootstrap-token header with the value of BOOTSTRAP_TOKEN'
+          : 'bootstrap is accepted from the machine the service runs on (loopback), or with the x-bootstrap-token header holding the one-time token in the service log, or set BOOTSTRAP_TOKEN',
+      );
+    }
+    const result = await this.bootstrap(input, client);
+    this.oneTimeToken = undefined;
+    return result;
   }
 
   /**

@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
-import { MAIN_JS, ROOT } from './build.js';
+import { ensureBuilt, MAIN_JS, ROOT } from './build.js';
 import { freePort } from './ports.js';
 
 /**
@@ -20,6 +23,28 @@ export class ServiceProcess {
     readonly name: string,
     private readonly env: Record<string, string>,
   ) {}
+
+  /**
+   * Builds if needed, spawns the service on a fresh SQLite file in a temp folder (`dir`, the file
+   * `dir/zerokey.sqlite`) with a random ENCRYPTION_KEY and LOG_LEVEL=warn, plus `env`, and waits
+   * until it is ready. `stop()` kills it and deletes the folder.
+   */
+  static async spawnOnSqlite(env: Record<string, string> = {}): Promise<{ service: ServiceProcess; dir: string; dbFile: string; stop(): void }> {
+    await ensureBuilt();
+    const dir = mkdtempSync(join(tmpdir(), 'zerokey-process-'));
+    const dbFile = join(dir, 'zerokey.sqlite');
+    const service = await ServiceProcess.spawn('zerokey', { DB_TYPE: 'sqlite', DB_PATH: dbFile, DATA_DIR: dir, ENCRYPTION_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', ...env });
+    await service.waitReady(45_000);
+    return {
+      service,
+      dir,
+      dbFile,
+      stop() {
+        if (service.alive()) service.child.kill('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
 
   /** Spawns `node dist/src/main.js` with exactly `env` (plus PATH and PORT). */
   static async spawn(name: string, env: Record<string, string>): Promise<ServiceProcess> {

@@ -1,11 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError } from '../../support/api-client.js';
-import { ensureBuilt } from '../../support/build.js';
 import { checkoutToken, type ClusterWorld, identityWithConfig, login, populateClusterWorld, startKubernetesWorld } from '../../support/kubernetes-fixture.js';
 import { KubernetesSimulator } from '../../support/kubernetes-simulator/index.js';
 import { ServiceProcess } from '../../support/service-process.js';
@@ -42,29 +37,17 @@ describe('SIGTERM with requests in flight', () => {
   let sim: KubernetesSimulator;
   let service: ServiceProcess;
   let world: ClusterWorld;
-  let dir: string;
+  let stop: (() => void) | undefined;
 
   beforeAll(async () => {
-    await ensureBuilt();
     sim = await KubernetesSimulator.start();
-    dir = mkdtempSync(join(tmpdir(), 'zerokey-drain-'));
-    service = await ServiceProcess.spawn('zerokey', {
-      DB_TYPE: 'sqlite',
-      DB_PATH: join(dir, 'zerokey.sqlite'),
-      DATA_DIR: dir,
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      LOG_LEVEL: 'warn',
-      KUBERNETES_TIMEOUT_MS: '60000',
-      SHUTDOWN_GRACE_MS: String(GRACE_MS),
-    });
-    await service.waitReady(45_000);
+    ({ service, stop } = await ServiceProcess.spawnOnSqlite({ KUBERNETES_TIMEOUT_MS: '60000', SHUTDOWN_GRACE_MS: String(GRACE_MS) }));
     world = await populateClusterWorld(service, sim);
   }, 90_000);
 
   afterAll(async () => {
-    if (service?.alive()) service.child.kill('SIGKILL');
+    stop?.();
     await sim?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   /** One request on `agent`, answered as status, headers and parsed body. */

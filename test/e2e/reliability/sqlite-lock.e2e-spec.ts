@@ -1,12 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, bootstrap, expectError, type Session } from '../../support/api-client.js';
-import { ensureBuilt } from '../../support/build.js';
 import { ServiceProcess } from '../../support/service-process.js';
 
 /**
@@ -21,33 +16,19 @@ import { ServiceProcess } from '../../support/service-process.js';
 const QUERY_TIMEOUT_MS = 1000;
 
 let service: ServiceProcess;
-let dir: string;
 let dbFile: string;
+let stop: (() => void) | undefined;
 let admin: Session;
 
 const createIdentity = (name: string): request.Test =>
   request(service.url).post('/api/v1/identities').set(auth(admin.token)).send({ name, organizationId: admin.orgId }).timeout(20_000);
 
 beforeAll(async () => {
-  await ensureBuilt();
-  dir = mkdtempSync(join(tmpdir(), 'zerokey-lock-'));
-  dbFile = join(dir, 'zerokey.sqlite');
-  service = await ServiceProcess.spawn('zerokey', {
-    DB_TYPE: 'sqlite',
-    DB_PATH: dbFile,
-    DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
-    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    LOG_LEVEL: 'warn',
-    DATA_DIR: dir,
-  });
-  await service.waitReady(45_000);
+  ({ service, dbFile, stop } = await ServiceProcess.spawnOnSqlite({ DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS) }));
   admin = await bootstrap(service);
 }, 90_000);
 
-afterAll(() => {
-  if (service?.alive()) service.child.kill('SIGKILL');
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stop?.());
 
 describe('SQLite locked by another process', () => {
   it('never blocks the event loop: liveness and reads answer at once, writes 503 after DB_QUERY_TIMEOUT_MS, then work again', async () => {
