@@ -77,6 +77,26 @@ describe('UnitOfWork on SQLite', () => {
     expect(order).toEqual(['early', 'tx:start', 'tx:end', 'late']);
   });
 
+  it('afterCommit effects run once the outermost transaction commits, never after a rollback, at once outside one', async () => {
+    const told: string[] = [];
+    uow.afterCommit(() => told.push('outside'));
+    expect(told).toEqual(['outside']);
+    await uow.transaction(async (m) => {
+      await m.query("INSERT INTO t (k) VALUES ('c1')");
+      await uow.transaction(async () => uow.afterCommit(() => told.push('nested')));
+      uow.afterCommit(() => told.push('outer'));
+      expect(told).toEqual(['outside']);
+    });
+    expect(told).toEqual(['outside', 'nested', 'outer']);
+    await expect(
+      uow.transaction(async (m) => {
+        uow.afterCommit(() => told.push('rolled-back'));
+        await m.query("INSERT INTO t (k) VALUES ('c1')");
+      }),
+    ).rejects.toThrow();
+    expect(told).toEqual(['outside', 'nested', 'outer']);
+  });
+
   it('run() and transaction() inside a transaction join it: its rollback takes them along', async () => {
     const failing = uow.transaction(async () => {
       await uow.run((m) => m.query("INSERT INTO t (k) VALUES ('joined-run')"));

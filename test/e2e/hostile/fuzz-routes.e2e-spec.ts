@@ -92,6 +92,7 @@ const ROUTES: RouteSpec[] = [
   { name: 'metrics', method: 'GET', path: '/metrics', public: true, ok: [200], text: true },
   { name: 'jwks', method: 'GET', path: '/.well-known/jwks.json', public: true, ok: [200] },
   { name: 'bootstrap', method: 'POST', path: '/api/v1/admin/bootstrap', public: true, body: { email: 'email', password: 'password', organization: 'name' }, ok: [200] },
+  { name: 'bootstrap status', method: 'GET', path: '/api/v1/admin/bootstrap', public: true, ok: [200] },
   { name: 'session login', method: 'POST', path: '/api/v1/auth/login', public: true, body: { email: 'email', password: 'password' }, ok: [200] },
   { name: 'kubernetes login', method: 'POST', path: '/api/v1/auth/kubernetes-auth/login', public: true, body: { identityId: 'identityId', jwt: 'workloadJwt' }, ok: [200] },
   { name: 'token renew', method: 'POST', path: '/api/v1/auth/token/renew', public: true, body: { accessToken: 'accessToken' }, ok: [200] },
