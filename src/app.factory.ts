@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -9,6 +10,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { refineOpenApiDocument } from './common/http/openapi-document.js';
 import { installRequestDeadlines } from './common/http/request-deadlines.js';
+import { readTlsPair, watchTlsPair } from './common/http/tls-files.js';
 import { securityHeaders } from './common/http/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -68,7 +70,10 @@ function clientError(error: NodeJS.ErrnoException, socket: Socket): void {
  * so the global pipeline, error shape, limits and docs are the same everywhere.
  */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const tls = config.tlsCertFile && config.tlsKeyFile ? readTlsPair(config.tlsCertFile, config.tlsKeyFile) : undefined;
   const adapter = new FastifyAdapter({
+    // HTTPS with TLS_CERT_FILE/TLS_KEY_FILE (docs/security.md "Transport"); its type is the http one's otherwise.
+    ...((tls ? { https: tls } : {}) as object),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: trustProxyOption(config.trustProxy),
     genReqId: requestId,
@@ -93,6 +98,13 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     done();
   });
   installRequestDeadlines(fastify, config);
+  if (tls) {
+    const stopWatching = watchTlsPair(config.tlsCertFile!, config.tlsKeyFile!, (pair) => (fastify.server as unknown as HttpsServer).setSecureContext(pair));
+    fastify.addHook('onClose', (_instance, done) => {
+      stopWatching();
+      done();
+    });
+  }
   // bodyParser false: only Fastify's own JSON parser (and text/plain, removed below) remain, so a
   // form-encoded or other body is 415 instead of being parsed into something surprising.
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });

@@ -43,6 +43,11 @@ export interface AppConfig {
   bootstrapToken: string | undefined;
   /** Every audit event also as a JSON line on stdout. */
   auditLogStdout: boolean;
+  /** HTTPS when both are set (PEM files, re-read on change). */
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  /** /metrics on this port only, when set. */
+  metricsPort: number | undefined;
   logLevel: LogLevel;
 }
 

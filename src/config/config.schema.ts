@@ -51,6 +51,9 @@ export const VARIABLES: VariableSpec[] = [
   { name: 'BOOTSTRAP_ORGANIZATION', default: '', meaning: 'name of the bootstrap organization' },
   { name: 'BOOTSTRAP_TOKEN', default: '', meaning: 'when set, POST /api/v1/admin/bootstrap needs it in the x-bootstrap-token header (16-256 characters); when unset, bootstrap is accepted only from loopback clients or with the one-time token the service logs at start' },
   { name: 'AUDIT_LOG_STDOUT', default: 'false', meaning: 'also write every audit event as one JSON line to stdout (for a SIEM)' },
+  { name: 'TLS_CERT_FILE', default: '', meaning: 'with TLS_KEY_FILE: serve HTTPS with this PEM certificate chain; both files are re-read when they change (cert-manager rotation)' },
+  { name: 'TLS_KEY_FILE', default: '', meaning: 'the PEM private key of TLS_CERT_FILE' },
+  { name: 'METRICS_PORT', default: '', meaning: 'serve /metrics on this port only (bound to HOST), not on the API port; integer 1-65535, not PORT' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent; JSON logs on stdout' },
 ];
 
@@ -160,6 +163,21 @@ function bootstrapToken(env: Env): string | undefined {
   return value;
 }
 
+function tlsFiles(env: Env): Pick<AppConfig, 'tlsCertFile' | 'tlsKeyFile'> {
+  const cert = optional(env, 'TLS_CERT_FILE');
+  const key = optional(env, 'TLS_KEY_FILE');
+  if (cert !== undefined && key === undefined) throw new ConfigError('TLS_KEY_FILE is required when TLS_CERT_FILE is set');
+  if (key !== undefined && cert === undefined) throw new ConfigError('TLS_CERT_FILE is required when TLS_KEY_FILE is set');
+  return { tlsCertFile: cert, tlsKeyFile: key };
+}
+
+function metricsPort(env: Env, port: number): number | undefined {
+  if (optional(env, 'METRICS_PORT') === undefined) return undefined;
+  const value = integer(env, 'METRICS_PORT', 1, 65535);
+  if (value === port) throw new ConfigError(`METRICS_PORT must differ from PORT (both ${port})`);
+  return value;
+}
+
 function inClusterUrl(env: Env): string {
   const host = raw(env, 'KUBERNETES_SERVICE_HOST');
   const port = integer(env, 'KUBERNETES_SERVICE_PORT', 1, 65535);
@@ -226,10 +244,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
   }
+  const port = integer(env, 'PORT', 1, 65535);
   return {
     nodeEnv,
     production,
-    port: integer(env, 'PORT', 1, 65535),
+    port,
     host: raw(env, 'HOST'),
     ...dbSettings(env),
     dbMigrationsRun: boolean(env, 'DB_MIGRATIONS_RUN'),
@@ -254,6 +273,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ...bootstrapSettings(env),
     bootstrapToken: bootstrapToken(env),
     auditLogStdout: boolean(env, 'AUDIT_LOG_STDOUT'),
+    ...tlsFiles(env),
+    metricsPort: metricsPort(env, port),
     logLevel,
   };
 }

@@ -1,4 +1,6 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { createServer, type Server } from 'node:http';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -20,7 +22,9 @@ export type MeteredRequest = FastifyRequest & { errorCode?: string; principal?: 
  * exception filter, which notes it on the request.
  */
 @Injectable()
-export class MetricsService implements OnModuleInit {
+export class MetricsService implements OnModuleInit, OnModuleDestroy {
+  /** The METRICS_PORT listener, when /metrics has a port of its own. */
+  private ownServer: Server | undefined;
   readonly registry = new Registry();
   private readonly httpDuration = new Histogram({
     name: 'zerokey_http_request_duration_seconds',
@@ -58,6 +62,7 @@ export class MetricsService implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     limiter: RateLimiterService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'zerokey_' });
     new Gauge({
@@ -79,9 +84,44 @@ export class MetricsService implements OnModuleInit {
     });
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => this.observe(request as MeteredRequest, reply));
+    if (this.config.metricsPort !== undefined) await this.listenOnOwnPort(this.config.metricsPort);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    const server = this.ownServer;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections());
+  }
+
+  /** Whether /metrics is served on the API port (not when METRICS_PORT gives it its own). */
+  get onApiPort(): boolean {
+    return this.config.metricsPort === undefined;
+  }
+
+  /** The text Prometheus scrapes, and its content type. */
+  async scrape(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /** METRICS_PORT: a plain HTTP listener on HOST that answers GET /metrics and 404 to anything else. */
+  private async listenOnOwnPort(port: number): Promise<void> {
+    const server = createServer((req, res) => {
+      if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+        res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: only GET /metrics is served on this port\n');
+        return;
+      }
+      this.scrape().then(
+        ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
+        () => res.writeHead(500).end(),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.config.host, () => resolve());
+    });
+    this.ownServer = server;
   }
 
   /** Times one TokenReview; `code` is the error code when it failed. */
