@@ -5,11 +5,12 @@ import type { Socket } from 'node:net';
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { refineOpenApiDocument } from './common/http/openapi-document.js';
-import { installRequestDeadlines } from './common/http/request-deadlines.js';
+import { installRequestDeadlines, sendError } from './common/http/request-deadlines.js';
 import { readTlsPair, watchTlsPair } from './common/http/tls-files.js';
 import { securityHeaders } from './common/http/security-headers.js';
 import type { AppConfig } from './config/app-config.js';
@@ -23,23 +24,15 @@ function requestId(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-interface PlainReply {
-  code(status: number): PlainReply;
-  header(name: string, value: string): PlainReply;
-  send(body: unknown): unknown;
-}
-
 /**
  * Fastify answers a badly encoded URL (`%FF`) or an over-long path parameter before any hook or
  * filter runs; this gives those answers the API's error shape and request id.
  */
-function frameworkError(error: { code: string }, request: { id: string }, reply: PlainReply): void {
-  const reqId = request.id;
-  const body =
-    error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? { statusCode: 400, error: 'BadRequest', message: error.code === 'FST_ERR_BAD_URL' ? 'the URL is not validly percent-encoded' : 'a path parameter is too long', reqId }
-      : { statusCode: 500, error: 'InternalError', message: 'internal server error', reqId };
-  void reply.code(body.statusCode).header('x-request-id', reqId).send(body);
+function frameworkError(error: { code: string }, request: FastifyRequest, reply: FastifyReply): void {
+  void reply.header('x-request-id', request.id);
+  if (error.code === 'FST_ERR_BAD_URL') sendError(request, reply, 'BadRequest', 'the URL is not validly percent-encoded');
+  else if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') sendError(request, reply, 'BadRequest', 'a path parameter is too long');
+  else sendError(request, reply, 'InternalError', 'internal server error');
 }
 
 /**

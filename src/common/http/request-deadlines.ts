@@ -6,6 +6,8 @@ const CLOSE_RESERVE_MS = 2000;
 
 type Metered = FastifyRequest & { errorCode?: string };
 
+const SHUTTING_DOWN = 'the service is shutting down, try again (another replica will answer)';
+
 /** Sends the API's error shape from outside the Nest pipeline (a hook or a timer). */
 export function sendError(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, message: string): void {
   (request as Metered).errorCode = code;
@@ -41,21 +43,12 @@ export function installRequestDeadlines(fastify: FastifyInstance, options: { req
   const answerLate = (request: FastifyRequest, reply: FastifyReply, code: 'RequestTimeout' | 'ShuttingDown'): void => {
     settle(request);
     if (reply.sent || reply.raw.headersSent) return;
-    if (code === 'ShuttingDown') void reply.header('connection', 'close');
-    sendError(
-      request,
-      reply,
-      code,
-      code === 'RequestTimeout'
-        ? `the request was not answered within ${options.requestTimeoutMs} ms, try again`
-        : 'the service is shutting down, try again (another replica will answer)',
-    );
+    sendError(request, reply, code, code === 'RequestTimeout' ? `the request was not answered within ${options.requestTimeoutMs} ms, try again` : SHUTTING_DOWN);
   };
 
   fastify.addHook('onRequest', (request, reply, done) => {
     if (closing) {
-      void reply.header('connection', 'close');
-      sendError(request, reply, 'ShuttingDown', 'the service is shutting down, try again (another replica will answer)');
+      sendError(request, reply, 'ShuttingDown', SHUTTING_DOWN);
       return;
     }
     const timer = setTimeout(() => answerLate(request, reply, 'RequestTimeout'), options.requestTimeoutMs);
@@ -70,8 +63,8 @@ export function installRequestDeadlines(fastify: FastifyInstance, options: { req
     settle(request);
     done();
   });
-  // On close, answers still in flight close their connection: an idle keep-alive socket would
-  // otherwise hold the closing server (and the exit) until the client drops it.
+  // On close, every answer (ShuttingDown ones included) closes its connection: an idle keep-alive
+  // socket would otherwise hold the closing server (and the exit) until the client drops it.
   fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');
     done(null, payload);
