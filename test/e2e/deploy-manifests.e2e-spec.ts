@@ -43,6 +43,7 @@ const EXPECTED_KINDS: Record<string, string[]> = {
   'serviceaccount.yaml': ['ServiceAccount'],
   'clusterrolebinding.yaml': ['ClusterRoleBinding'],
   'secret.yaml': ['Secret'],
+  'tls.yaml': ['Issuer', 'Certificate', 'Issuer', 'Certificate'],
   'deployment.yaml': ['Deployment'],
   'pdb.yaml': ['PodDisruptionBudget'],
   'service.yaml': ['Service'],
@@ -64,6 +65,8 @@ const API_VERSIONS: Record<string, string> = {
   Deployment: 'apps/v1',
   PodDisruptionBudget: 'policy/v1',
   Job: 'batch/v1',
+  Issuer: 'cert-manager.io/v1',
+  Certificate: 'cert-manager.io/v1',
 };
 
 const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRoleBinding']);
@@ -80,6 +83,16 @@ function routePath(...parts: (string | undefined)[]): string {
 const statusBase = Reflect.getMetadata(PATH_METADATA, HealthController) as string;
 const LIVENESS_PATH = routePath(statusBase, Reflect.getMetadata(PATH_METADATA, HealthController.prototype.live) as string);
 const READINESS_PATH = routePath(statusBase, Reflect.getMetadata(PATH_METADATA, HealthController.prototype.ready) as string);
+
+/** The CA file a client is given lies on a read-only mount of the zerokey-ca ConfigMap (key ca.crt, tls.yaml). */
+function expectCaMount(pod: Obj, container: Obj, file: string): void {
+  const mount = (container.volumeMounts as Obj[]).find((m) => file.startsWith(`${m.mountPath}/`));
+  expect(mount, `${file} is on a mounted volume`).toBeDefined();
+  expect(mount!.readOnly).toBe(true);
+  const volume = (pod.volumes as Obj[]).find((v) => v.name === mount!.name)!;
+  expect(volume.configMap?.name).toBe('zerokey-ca');
+  expect(file).toBe(`${mount!.mountPath}/ca.crt`);
+}
 
 function matchesSelector(selector: Record<string, string>, labels: Record<string, string>): boolean {
   return Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
@@ -156,18 +169,62 @@ describe('deploy/kubernetes manifests', () => {
       expect(matchesSelector(deployment.spec.selector.matchLabels, deployment.spec.template.metadata.labels)).toBe(true);
     });
 
-    it('listens on the default PORT of the configuration', () => {
+    const envValue = (name: string) => (container.env as Obj[]).find((e) => e.name === name)?.value as string | undefined;
+
+    it('listens on the default PORT of the configuration, and serves /metrics on METRICS_PORT where the scrape annotations point', () => {
       const ports = container.ports as Obj[];
-      expect(ports).toHaveLength(1);
+      expect(ports.map((p) => p.name)).toEqual(['https', 'metrics']);
       expect(ports[0]!.containerPort).toBe(defaults.port);
-      expect(ports[0]!.protocol ?? 'TCP').toBe('TCP');
-      const portEnv = (container.env as Obj[]).find((e) => e.name === 'PORT');
-      if (portEnv) expect(Number(portEnv.value)).toBe(ports[0]!.containerPort);
-      const scrapePort = deployment.spec.template.metadata.annotations?.['prometheus.io/port'];
-      if (scrapePort !== undefined) expect(Number(scrapePort)).toBe(ports[0]!.containerPort);
+      for (const port of ports) expect(port.protocol ?? 'TCP').toBe('TCP');
+      const portEnv = envValue('PORT');
+      if (portEnv !== undefined) expect(Number(portEnv)).toBe(ports[0]!.containerPort);
+      expect(Number(envValue('METRICS_PORT'))).toBe(ports[1]!.containerPort);
+      const annotations = deployment.spec.template.metadata.annotations;
+      expect(Number(annotations['prometheus.io/port'])).toBe(ports[1]!.containerPort);
+      expect(annotations['prometheus.io/path']).toBe('/metrics');
+      // The metrics server is plain HTTP even when the API port is HTTPS.
+      expect(annotations['prometheus.io/scheme']).toBe('http');
     });
 
-    it('probes liveness on /api/status and readiness on /api/status/ready, on the container port', () => {
+    it('serves HTTPS from the cert-manager Secret of tls.yaml, mounted read-only as a directory', () => {
+      const certFile = envValue('TLS_CERT_FILE')!;
+      const keyFile = envValue('TLS_KEY_FILE')!;
+      expect(certFile).toBeDefined();
+      expect(keyFile).toBeDefined();
+      const mounts = container.volumeMounts as Obj[];
+      const mount = mounts.find((m) => certFile.startsWith(`${m.mountPath}/`))!;
+      expect(mount, 'TLS_CERT_FILE is on a mounted volume').toBeDefined();
+      expect(keyFile.startsWith(`${mount.mountPath}/`)).toBe(true);
+      expect(mount.readOnly).toBe(true);
+      // A subPath mount never sees the kubelet's update of the Secret: renewals would be missed.
+      expect(mount.subPath).toBeUndefined();
+      const volume = (pod.volumes as Obj[]).find((v) => v.name === mount.name)!;
+      const serving = load('tls.yaml').filter((o) => o.kind === 'Certificate' && !o.spec.isCA);
+      expect(serving).toHaveLength(1);
+      expect(volume.secret.secretName).toBe(serving[0]!.spec.secretName);
+      // The Secret keys cert-manager (and `kubectl create secret tls`) write.
+      const files = Object.fromEntries((volume.secret.items as Obj[]).map((i) => [i.key, `${mount.mountPath}/${i.path}`]));
+      expect(files).toEqual({ 'tls.crt': certFile, 'tls.key': keyFile });
+      // Readable by the container's group only (fsGroup), never world-readable.
+      expect(volume.secret.defaultMode & 0o007).toBe(0);
+      expect(pod.securityContext.fsGroup).toBe(pod.securityContext.runAsGroup);
+      for (const probe of [container.livenessProbe, container.readinessProbe, container.startupProbe]) expect(probe.httpGet.scheme).toBe('HTTPS');
+    });
+
+    it('does not trust X-Forwarded-For: behind a ClusterIP Service any pod could forge it', () => {
+      expect(envValue('TRUST_PROXY')).toBeUndefined();
+      expect(defaults.trustProxy).toBe(false);
+      expect(one('service.yaml', 'Service').spec.type ?? 'ClusterIP').toBe('ClusterIP');
+    });
+
+    it('gives the process its shutdown grace, after the preStop pause, within the pod’s termination grace', () => {
+      const command = container.lifecycle.preStop.exec.command as string[];
+      expect(command[0]).toBe('sleep');
+      const graceMs = envValue('SHUTDOWN_GRACE_MS') === undefined ? defaults.shutdownGraceMs : Number(envValue('SHUTDOWN_GRACE_MS'));
+      expect(Number(command[1]) * 1000 + graceMs).toBeLessThan(pod.terminationGracePeriodSeconds * 1000);
+    });
+
+    it('probes liveness on /api/status and readiness on /api/status/ready, on the API port', () => {
       expect([LIVENESS_PATH, READINESS_PATH]).toEqual(['/api/status', '/api/status/ready']);
       expect(container.livenessProbe.httpGet.path).toBe(LIVENESS_PATH);
       expect(container.readinessProbe.httpGet.path).toBe(READINESS_PATH);
@@ -205,6 +262,9 @@ describe('deploy/kubernetes manifests', () => {
       expect(config.production).toBe(true);
       expect(config.dbType).toBe('mysql');
       expect(config.port).toBe(container.ports[0].containerPort);
+      expect(config.trustProxy).toBe(false);
+      expect(config.metricsPort).toBe(container.ports[1].containerPort);
+      expect([config.tlsCertFile, config.tlsKeyFile]).toEqual([value('TLS_CERT_FILE'), value('TLS_KEY_FILE')]);
     });
 
     it('runs the image the Dockerfile documents, tagged with the package version', () => {
@@ -257,7 +317,34 @@ describe('deploy/kubernetes manifests', () => {
     const port = deployment.spec.template.spec.containers[0].ports[0];
     expect(matchesSelector(service.spec.selector, deployment.spec.template.metadata.labels)).toBe(true);
     expect(service.spec.ports).toHaveLength(1);
+    expect(service.spec.ports[0].port).toBe(443);
     expect([port.name, port.containerPort]).toContain(service.spec.ports[0].targetPort);
+  });
+
+  describe('tls.yaml (cert-manager)', () => {
+    const objects = load('tls.yaml');
+    const issuers = new Map(objects.filter((o) => o.kind === 'Issuer').map((o) => [o.metadata.name as string, o]));
+    const certificates = objects.filter((o) => o.kind === 'Certificate');
+    const ca = certificates.find((c) => c.spec.isCA === true)!;
+    const serving = certificates.find((c) => c.spec.isCA !== true)!;
+
+    it('issues the serving certificate from a private CA rooted in a self-signed issuer', () => {
+      expect(issuers.get(ca.spec.issuerRef.name)?.spec.selfSigned).toEqual({});
+      expect(ca.spec.issuerRef.kind).toBe('Issuer');
+      const servingIssuer = issuers.get(serving.spec.issuerRef.name)!;
+      expect(serving.spec.issuerRef.kind).toBe('Issuer');
+      expect(servingIssuer.spec.ca.secretName).toBe(ca.spec.secretName);
+      expect(serving.spec.usages).toContain('server auth');
+      expect(serving.spec.secretName).not.toBe(ca.spec.secretName);
+    });
+
+    it('names every in-cluster name of the Service, and is renewed before it expires', () => {
+      const service = one('service.yaml', 'Service');
+      const { name, namespace } = service.metadata;
+      expect(serving.spec.dnsNames).toEqual(expect.arrayContaining([name, `${name}.${namespace}`, `${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`]));
+      const hours = (d: string) => Number(/^(\d+)h$/.exec(d)![1]);
+      expect(hours(serving.spec.renewBefore)).toBeLessThan(hours(serving.spec.duration));
+    });
   });
 
   describe('example-workload.yaml', () => {
@@ -290,7 +377,12 @@ describe('deploy/kubernetes manifests', () => {
       // The service name and namespace of the Zerokey manifests.
       const service = one('service.yaml', 'Service');
       const url = (container.env as Obj[]).find((e) => e.name === 'ZEROKEY_URL')?.value;
-      expect(url).toBe(`http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`);
+      expect(url).toBe(`https://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`);
+      // curl verifies the service with the CA of tls.yaml, mounted from the zerokey-ca ConfigMap.
+      const cacert = /--cacert (\S+)/.exec(script)?.[1];
+      expect(cacert).toBeDefined();
+      expect(script).not.toMatch(/\s(-k|--insecure)\b/);
+      expectCaMount(pod.spec, container, cacert!);
     });
 
     it('runs non-root without privileges', () => {
@@ -320,7 +412,9 @@ describe.each([
     expect(existsSync(join(ROOT, 'agent/main.ts'))).toBe(true);
     expect(Object.keys(env).sort()).toEqual(['ZEROKEY_IDENTITY_ID', 'ZEROKEY_URL']);
     const service = one('service.yaml', 'Service');
-    expect(options.url.href).toBe(`http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local/`);
+    expect(options.url.href).toBe(`https://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local/`);
+    expect(options.caCert, 'the agent verifies the service with the CA of tls.yaml').toBeDefined();
+    expectCaMount(pod, agent, options.caCert!);
     expect(options.once).toBe(mode === 'init');
     expect(agent.restartPolicy).toBe(mode === 'sidecar' ? 'Always' : undefined);
     expect(workload.metadata.namespace).toBe(one('example-workload.yaml', 'ServiceAccount').metadata.namespace);

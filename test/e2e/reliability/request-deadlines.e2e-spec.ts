@@ -1,4 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError } from '../../support/api-client.js';
 import { checkoutToken, type ClusterWorld, identityWithConfig, login, populateClusterWorld, startKubernetesWorld } from '../../support/kubernetes-fixture.js';
@@ -64,7 +65,7 @@ describe('SIGTERM with requests in flight', () => {
     });
   }
 
-  it('refuses new connections, answers 503 ShuttingDown to a login stuck in its TokenReview, then exits within the grace', async () => {
+  it('refuses new connections, answers 503 ShuttingDown (Connection: close) to logins stuck in their TokenReview, then exits within the grace', async () => {
     const identityId = await identityWithConfig(world);
     const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
     // Opens the keep-alive connection the later request will arrive on.
@@ -72,6 +73,13 @@ describe('SIGTERM with requests in flight', () => {
 
     sim.setFault({ kind: 'hang' });
     const stuck = send(new Agent(), 'POST', '/api/v1/auth/kubernetes-auth/login', { identityId, jwt: checkoutToken(world) });
+    // A second connection, busy with a stuck login of its own: closing the server leaves it open.
+    const busy = connect(Number(new URL(service.url).port), '127.0.0.1');
+    let received = '';
+    busy.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+    const busyEnded = new Promise<void>((resolve) => busy.once('close', () => resolve()));
+    const loginBody = JSON.stringify({ identityId, jwt: checkoutToken(world) });
+    busy.write(`POST /api/v1/auth/kubernetes-auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(loginBody)}\r\n\r\n${loginBody}`);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const exited = new Promise<number | null>((resolve) => service.child.once('exit', (code) => resolve(code)));
     const signalled = Date.now();
@@ -80,10 +88,18 @@ describe('SIGTERM with requests in flight', () => {
 
     // The idle keep-alive connection was closed and a new one is refused: the probe sees not ready.
     await expect(send(keepAlive, 'GET', '/api/status/ready')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    // A request pipelined on the busy connection is not served: the login's answer says
+    // Connection: close and the connection ends, so the client knows to retry it elsewhere.
+    busy.write('GET /api/status/ready HTTP/1.1\r\nHost: localhost\r\n\r\n');
 
     const answer = await stuck;
     expect(answer.status, JSON.stringify(answer.body)).toBe(503);
     expect(answer.body).toMatchObject({ statusCode: 503, error: 'ShuttingDown' });
+    await busyEnded;
+    const statusLines = received.match(/^HTTP\/1\.1 \d{3}[^\r]*/gm) ?? [];
+    expect(statusLines).toEqual(['HTTP/1.1 503 Service Unavailable']);
+    expect(received).toMatch(/\r\nconnection: close\r\n/i);
+    expect(JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 503, error: 'ShuttingDown' });
     expect(await exited).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(GRACE_MS + 1000);
     keepAlive.destroy();
