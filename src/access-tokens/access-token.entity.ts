@@ -16,6 +16,7 @@ export interface TokenSubject {
 @Index('IDX_access_tokens_identity', ['identityId'])
 @Index('IDX_access_tokens_user', ['userId'])
 @Index('IDX_access_tokens_max_expires', ['maxExpiresAt'])
+@Index('IDX_access_tokens_auth_config', ['authConfigId'])
 export class AccessToken {
   @IdColumn()
   id: string;
@@ -71,4 +72,12 @@ export class AccessToken {
 
   @JsonColumn({ nullable: true })
   subject: TokenSubject | null;
+
+  /**
+   * The issuing config's *current* trusted IPs (IPs or CIDRs), kept current by its auth method:
+   * copied at issue inside the token's transaction and rewritten when the config's list changes,
+   * so the bearer check reads one row. Null: no restriction (sessions).
+   */
+  @JsonColumn({ nullable: true })
+  trustedIps: string[] | null;
 }

@@ -69,6 +69,11 @@ export class AccessTokenRepository extends TableRepository<AccessToken> {
     });
   }
 
+  /** Gives the live tokens of a config its new trusted IPs (joining the caller's unit of work, if any). */
+  async setTrustedIps(authConfigId: string, trustedIps: string[]): Promise<void> {
+    await this.run((repo) => repo.update({ authConfigId, revokedAt: IsNull() }, { trustedIps }));
+  }
+
   async renewed(id: string, expiresAt: Date, at: Date): Promise<void> {
     await this.run((repo) => repo.update({ id }, { expiresAt, lastRenewedAt: at }));
   }

@@ -5,7 +5,6 @@ import { APP_CONFIG } from '../config/app-config.js';
 import { AccessTokenGuard } from './access-token.guard.js';
 import { AccessTokenRepository } from './access-token.repository.js';
 import { AccessTokensService } from './access-tokens.service.js';
-import { AuthMethodRegistry } from './auth-method-registry.js';
 import { IdentitiesModule } from '../identities/identities.module.js';
 import { IdentityTokensController } from './identity-tokens.controller.js';
 import { IdentityTokensService } from './identity-tokens.service.js';
@@ -25,7 +24,7 @@ import { TokenController } from './token.controller.js';
     JwtModule.registerAsync({ imports: [SigningKeysModule], inject: [SigningKeysService, APP_CONFIG], useFactory: jwtOptions }),
   ],
   controllers: [JwksController, TokenController, IdentityTokensController, SigningKeysController],
-  providers: [AccessTokenRepository, SigningKeyRotationService, IdentityTokensService, TokenCodec, AccessTokensService, AuthMethodRegistry, { provide: APP_GUARD, useClass: AccessTokenGuard }],
-  exports: [AccessTokensService, AccessTokenRepository, AuthMethodRegistry, SigningKeysModule],
+  providers: [AccessTokenRepository, SigningKeyRotationService, IdentityTokensService, TokenCodec, AccessTokensService, { provide: APP_GUARD, useClass: AccessTokenGuard }],
+  exports: [AccessTokensService, AccessTokenRepository, SigningKeysModule],
 })
 export class AccessTokensModule {}

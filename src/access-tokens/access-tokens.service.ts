@@ -6,12 +6,12 @@ import type { ClientInfo } from '../common/auth/decorators.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { ErrorCode } from '../common/errors/error-codes.js';
 import type { Principal } from '../common/auth/principal.js';
+import { IpMatcher } from '../common/net/cidr.js';
 import { RateLimiterService } from '../common/rate-limit/rate-limiter.service.js';
 import { CoalescedWrites } from '../database/coalesced-writes.js';
 import { GroupCommit } from '../database/group-commit.js';
 import type { AccessToken, AuthMethod, TokenSubject } from './access-token.entity.js';
 import { AccessTokenRepository, type TokenOwner, type TokenUses } from './access-token.repository.js';
-import { AuthMethodRegistry } from './auth-method-registry.js';
 import { type AccessTokenClaims, TokenCodec } from './token-codec.js';
 
 export interface IssueTokenInput {
@@ -25,6 +25,14 @@ export interface IssueTokenInput {
   numUsesLimit: number;
   clientIp: string | null;
   subject: TokenSubject | null;
+  /** The issuing config's trusted IPs (null: none), as the auth method read them; see issueWith. */
+  trustedIps: string[] | null;
+}
+
+/** What the unit of work that writes a token reads just before the row: the config as of that commit. */
+export interface IssueGuard {
+  /** Throws a DomainError when the token must not be written; else the config's current trusted IPs. */
+  (): Promise<{ trustedIps: string[] | null }>;
 }
 
 export interface IssuedToken {
@@ -75,7 +83,6 @@ export class AccessTokensService implements OnModuleDestroy {
     private readonly tokens: AccessTokenRepository,
     private readonly commits: GroupCommit,
     private readonly codec: TokenCodec,
-    private readonly registry: AuthMethodRegistry,
     private readonly limiter: RateLimiterService,
     private readonly audit: AuditService,
   ) {}
@@ -89,12 +96,14 @@ export class AccessTokensService implements OnModuleDestroy {
   }
 
   /**
-   * issue(), with `guard` (a condition the token row needs, e.g. its config still exists; a
-   * DomainError it throws fails the issue) and `alongside` (the login's audit write) in the same
-   * unit of work as the token row: one commit. Should only `alongside` fail, the token row is
-   * written alone behind the guard and `alongsideWritten` is false: the caller writes its rows its own way.
+   * issue(), with `guard` (the condition the token row needs, e.g. its config still exists; a
+   * DomainError it throws fails the issue; the trusted IPs it returns are the row's, so a change of
+   * the config committed while the login was under way is not missed) and `alongside` (the
+   * login's audit write) in the same unit of work as the token row: one commit. Should only
+   * `alongside` fail, the token row is written alone behind the guard and `alongsideWritten` is
+   * false: the caller writes its rows its own way.
    */
-  async issueWith(input: IssueTokenInput, unit: { guard?: () => Promise<void>; alongside?: () => Promise<void> } = {}): Promise<{ issued: IssuedToken; alongsideWritten: boolean }> {
+  async issueWith(input: IssueTokenInput, unit: { guard?: IssueGuard; alongside?: () => Promise<void> } = {}): Promise<{ issued: IssuedToken; alongsideWritten: boolean }> {
     const id = randomUUID();
     const iat = seconds(Date.now());
     const exp = iat + Math.min(input.ttl, input.maxTtl);
@@ -117,15 +126,16 @@ export class AccessTokensService implements OnModuleDestroy {
       revokedAt: null,
       clientIp: input.clientIp,
       subject: input.subject,
+      trustedIps: input.trustedIps,
     };
     const [issued, alongsideWritten] = await Promise.all([this.sign(row, iat, exp), this.store(row, unit.guard, unit.alongside)]);
     return { issued, alongsideWritten };
   }
 
   /** The row commits with those of concurrent logins (group commit); the answer waits for that commit. */
-  private async store(row: AccessToken, guard?: () => Promise<void>, alongside?: () => Promise<void>): Promise<boolean> {
+  private async store(row: AccessToken, guard?: IssueGuard, alongside?: () => Promise<void>): Promise<boolean> {
     const tokenRow = async (): Promise<void> => {
-      await guard?.();
+      if (guard) row.trustedIps = (await guard()).trustedIps;
       await this.tokens.insert(row);
     };
     try {
@@ -165,7 +175,7 @@ export class AccessTokensService implements OnModuleDestroy {
     if (claims.exp * 1000 <= now) throw new DomainError('AccessTokenExpired', 'the access token has expired and cannot be renewed: log in again');
     const maxExp = seconds(row.maxExpiresAt.getTime());
     if (claims.exp >= maxExp) throw new DomainError('AccessTokenMaxTtlReached', 'the access token reached its maximum lifetime: log in again');
-    await this.checkTrustedIp(row, clientIp);
+    if (!ipTrusted(row, clientIp)) throw ipNotTrusted(clientIp);
     if (row.numUsesLimit > 0 && row.numUses >= row.numUsesLimit) throw usesExhausted();
     const iat = seconds(now);
     const exp = Math.min(iat + row.ttl, maxExp);
@@ -175,13 +185,14 @@ export class AccessTokensService implements OnModuleDestroy {
 
   /**
    * The bearer check of every authenticated request, in the documented order: signature and
-   * `exp`, revocation (one read of the row), trusted IP, then the use: counted atomically for a
-   * token with a use limit (group commit), coalesced in memory for one without (no write here).
+   * `exp`, revocation and trusted IP (one read: the row carries its config's current trusted
+   * IPs), then the use: counted atomically for a token with a use limit (group commit),
+   * coalesced in memory for one without (no write here).
    */
   async authenticate(token: string, clientIp: string): Promise<Principal> {
     const claims = await this.verifyBearer(token, clientIp);
     const row = await this.loadUnrevoked(claims.jti);
-    if (!(await this.ipTrusted(row, clientIp))) throw ipNotTrusted(clientIp);
+    if (!ipTrusted(row, clientIp)) throw ipNotTrusted(clientIp);
     const now = new Date();
     if (row.numUsesLimit === 0) {
       this.uses.add(row.id, { count: 1, at: now });
@@ -251,6 +262,14 @@ export class AccessTokensService implements OnModuleDestroy {
     return { accessTokens: rows.map((row) => toView(this.withWaitingUses(row, row.id))), totalCount };
   }
 
+  /**
+   * A config's trusted IPs changed: its live tokens take the new list (in the caller's unit of
+   * work, the one that writes the config, so no bearer check sees the config and its tokens disagree).
+   */
+  setTrustedIps(authConfigId: string, trustedIps: string[]): Promise<void> {
+    return this.tokens.setTrustedIps(authConfigId, trustedIps);
+  }
+
   /** Revokes every live token of an owner (in the caller's unit of work, when there is one). */
   revokeWhere(owner: TokenOwner): Promise<number> {
     return this.tokens.revokeWhere(owner);
@@ -275,15 +294,6 @@ export class AccessTokensService implements OnModuleDestroy {
     return { ...row, numUses: row.numUses + waiting.count, ...('lastUsedAt' in row ? { lastUsedAt: waiting.at } : {}) };
   }
 
-  /** Against the auth method's *current* trusted IPs (read on every call). */
-  private async ipTrusted(row: AccessToken, clientIp: string): Promise<boolean> {
-    const matcher = await this.registry.get(row.authMethod)?.trustedIps(row);
-    return !matcher || matcher.contains(clientIp);
-  }
-
-  private async checkTrustedIp(row: AccessToken, clientIp: string): Promise<void> {
-    if (!(await this.ipTrusted(row, clientIp))) throw ipNotTrusted(clientIp);
-  }
 
   private async sign(row: AccessToken, iat: number, exp: number): Promise<IssuedToken> {
     const claims: Omit<AccessTokenClaims, 'iss'> = { sub: (row.identityId ?? row.userId)!, jti: row.id, iat, exp, org: row.orgId, authMethod: row.authMethod };
@@ -306,6 +316,11 @@ function principalOf(row: AccessToken): Principal {
   return { kind: 'identity', identityId: row.identityId!, orgId: row.orgId!, tokenId: row.id, authMethod: row.authMethod };
 }
 
+/** Against the trusted IPs the row carries: its config's current list (null: no restriction). */
+function ipTrusted(row: AccessToken, clientIp: string): boolean {
+  return row.trustedIps === null || IpMatcher.of(row.trustedIps).contains(clientIp);
+}
+
 function ipNotTrusted(clientIp: string): DomainError {
   return new DomainError('IpNotTrusted', `client IP ${clientIp} is not in the trusted IPs of this identity`);
 }
@@ -315,6 +330,6 @@ function usesExhausted(): DomainError {
 }
 
 export function toView(row: AccessToken): AccessTokenView {
-  const { userId: _user, orgId: _org, authConfigId: _config, ...view } = row;
+  const { userId: _user, orgId: _org, authConfigId: _config, trustedIps: _ips, ...view } = row;
   return view;
 }

@@ -12,9 +12,10 @@ import { OrgMembership } from '../organizations/org-membership.entity.js';
 import { InstanceState } from '../users/instance-state.entity.js';
 import { User } from '../users/user.entity.js';
 import { InitialSchema1764460800000 } from './migrations/1764460800000-initial-schema.js';
+import { TokenTrustedIps1796169600000 } from './migrations/1796169600000-token-trusted-ips.js';
 
 export const ENTITIES = [Organization, User, OrgMembership, Identity, KubernetesAuthConfig, AccessToken, SigningKey, AuditLog, InstanceState];
-export const MIGRATIONS = [InitialSchema1764460800000];
+export const MIGRATIONS = [InitialSchema1764460800000, TokenTrustedIps1796169600000];
 
 /** How every SQLite connection of the service is opened (also the database module's specs). */
 export const SQLITE_CONNECTION = {

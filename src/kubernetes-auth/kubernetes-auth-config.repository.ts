@@ -19,20 +19,12 @@ export class KubernetesAuthConfigRepository extends TableRepository<KubernetesAu
   }
 
   private versionSql?: string;
-  private trustedIpsSql?: string;
 
   /** Hot path (every login): the id and version of an identity's config, enough to tell whether a cached copy is current. */
   async versionOfIdentity(identityId: string): Promise<Pick<KubernetesAuthConfig, 'id' | 'version'> | null> {
     this.versionSql ??= this.selectSql(['id', 'version'], `${this.col('identityId')} = ?`);
     const [row] = await this.select(this.versionSql, [identityId]);
     return (row as Pick<KubernetesAuthConfig, 'id' | 'version'> | undefined) ?? null;
-  }
-
-  /** Hot path (every bearer check of its tokens): the config's current trusted IPs and their version. */
-  async trustedIps(id: string): Promise<Pick<KubernetesAuthConfig, 'id' | 'version' | 'accessTokenTrustedIps'> | null> {
-    this.trustedIpsSql ??= this.selectSql(['id', 'version', 'accessTokenTrustedIps'], `${this.col('id')} = ?`);
-    const [row] = await this.select(this.trustedIpsSql, [id]);
-    return (row as Pick<KubernetesAuthConfig, 'id' | 'version' | 'accessTokenTrustedIps'> | undefined) ?? null;
   }
 
   /** Which of `identityIds` have a config. */
@@ -43,16 +35,17 @@ export class KubernetesAuthConfigRepository extends TableRepository<KubernetesAu
   }
 
   /**
-   * The config still exists, and (MySQL) stays so until the caller's transaction ends: a lock on
-   * its row makes a concurrent delete wait for that commit (and then revoke what it wrote). On
-   * SQLite the one writer already serializes. FOR UPDATE, not a shared lock: TypeORM's `mysql`
-   * driver writes FOR SHARE for any server version ≥ 8, which MariaDB 10.11 refuses.
+   * The config's current trusted IPs, if it still exists; and (MySQL) it stays as read until the
+   * caller's transaction ends: a lock on its row makes a concurrent delete or update wait for that
+   * commit (and then revoke or update what it wrote). On SQLite the one writer already
+   * serializes. FOR UPDATE, not a shared lock: TypeORM's `mysql` driver writes FOR SHARE for any
+   * server version ≥ 8, which MariaDB 10.11 refuses.
    */
-  holdIfExists(id: string): Promise<boolean> {
+  holdIfExists(id: string): Promise<Pick<KubernetesAuthConfig, 'accessTokenTrustedIps'> | null> {
     return this.run(async (repo) => {
-      const query = repo.createQueryBuilder('c').select('c.id').where('c.id = :id', { id });
+      const query = repo.createQueryBuilder('c').select(['c.id', 'c.accessTokenTrustedIps']).where('c.id = :id', { id });
       if (repo.manager.connection.options.type === 'mysql') query.setLock('pessimistic_write');
-      return (await query.getOne()) !== null;
+      return query.getOne();
     });
   }
 

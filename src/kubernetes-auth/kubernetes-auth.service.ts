@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { AccessTokensService } from '../access-tokens/access-tokens.service.js';
-import { AuthMethodRegistry } from '../access-tokens/auth-method-registry.js';
-import type { AccessToken } from '../access-tokens/access-token.entity.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { ClientInfo } from '../common/auth/decorators.js';
 import type { Principal } from '../common/auth/principal.js';
@@ -27,13 +25,14 @@ export const KUBERNETES_AUTH_METHOD = 'kubernetes';
 /** Configs kept for logins, by identity; each login still reads the row's version. */
 const LOGIN_CONFIG_CACHE_SIZE = 1000;
 
+/** The trusted IPs of a config as the plain list its tokens carry. */
+const trustedIpList = (config: Pick<KubernetesAuthConfig, 'accessTokenTrustedIps'>): string[] => config.accessTokenTrustedIps.map((ip) => ip.ipAddress);
+
 const notConfigured = (): DomainError => new DomainError('KubernetesAuthNotConfigured', 'Kubernetes auth is not configured for this identity');
 
 /** Attach/read/patch/delete the Kubernetes auth config of an identity; owns its rules and secrets. */
 @Injectable()
 export class KubernetesAuthService implements OnModuleInit {
-  /** Parsed trusted IPs per config, with the version they were parsed at. */
-  private readonly ipMatchers = new LRUCache<string, { version: number; matcher: IpMatcher }>({ max: LOGIN_CONFIG_CACHE_SIZE * 10 });
   private readonly loginConfigs = new LRUCache<string, KubernetesAuthConfig>({ max: LOGIN_CONFIG_CACHE_SIZE });
   /** Decrypted reviewer JWTs, per config object: a new version is a new object. */
   private readonly reviewerJwts = new WeakMap<KubernetesAuthConfig, string | null>();
@@ -44,7 +43,6 @@ export class KubernetesAuthService implements OnModuleInit {
     private readonly identities: IdentitiesService,
     private readonly hooks: IdentityHooks,
     private readonly tokens: AccessTokensService,
-    private readonly registry: AuthMethodRegistry,
     private readonly secretBox: SecretBox,
     private readonly audit: AuditService,
     private readonly reviews: TokenReviewService,
@@ -59,7 +57,6 @@ export class KubernetesAuthService implements OnModuleInit {
       await this.repo.deleteOfIdentity(identityId);
       if (config) this.reviews.forget(config.id);
     });
-    this.registry.register(KUBERNETES_AUTH_METHOD, { trustedIps: (token) => this.trustedIpsOf(token) });
   }
 
   async attach(principal: Principal, identityId: string, dto: KubernetesAuthFieldsDto, client: ClientInfo): Promise<{ identityKubernetesAuth: KubernetesAuthDto; warnings: ConfigWarning[] }> {
@@ -92,7 +89,11 @@ export class KubernetesAuthService implements OnModuleInit {
     if (dto.kubernetesHost !== undefined) await this.assertHostAllowed(settings.kubernetesHost);
     const encrypted = dto.tokenReviewerJwt === undefined ? current.tokenReviewerJwtEncrypted : this.sealJwt(current.id, dto.tokenReviewerJwt);
     const updatedAt = new Date();
-    await this.repo.update(current.id, { ...settings, tokenReviewerJwtEncrypted: encrypted, updatedAt });
+    // Tokens carry their config's current trusted IPs: a new list reaches them in the same commit.
+    await this.uow.transaction(async () => {
+      await this.repo.update(current.id, { ...settings, tokenReviewerJwtEncrypted: encrypted, updatedAt });
+      if (dto.accessTokenTrustedIps !== undefined) await this.tokens.setTrustedIps(current.id, trustedIpList(settings));
+    });
     await this.audit.record({ event: 'kubernetes-auth.updated', outcome: 'success', orgId: identity.orgId, identityId, actor: principal, client, metadata: { fields: changedFields(dto) } });
     return { identityKubernetesAuth: toDto({ ...current, ...settings, tokenReviewerJwtEncrypted: encrypted, updatedAt }), warnings };
   }
@@ -134,8 +135,10 @@ export class KubernetesAuthService implements OnModuleInit {
    * Login step 7's condition, inside the unit of work that writes the token: the verified config
    * still exists (a login racing the deletion of its config or identity gets 404, not a token).
    */
-  async assertStillConfigured(config: KubernetesAuthConfig): Promise<void> {
-    if (!(await this.repo.holdIfExists(config.id))) throw notConfigured();
+  async currentTrustedIps(config: KubernetesAuthConfig): Promise<{ trustedIps: string[] }> {
+    const current = await this.repo.holdIfExists(config.id);
+    if (!current) throw notConfigured();
+    return { trustedIps: trustedIpList(current) };
   }
 
   /** The stored reviewer JWT, decrypted once per config version, only for the TokenReview call. */
@@ -148,24 +151,8 @@ export class KubernetesAuthService implements OnModuleInit {
     return jwt;
   }
 
-  ipMatcher(config: Pick<KubernetesAuthConfig, 'id' | 'version' | 'accessTokenTrustedIps'>): IpMatcher {
-    const cached = this.ipMatchers.get(config.id);
-    if (cached && cached.version === config.version) return cached.matcher;
-    const matcher = IpMatcher.fromStrings(config.accessTokenTrustedIps.map((ip) => ip.ipAddress));
-    this.ipMatchers.set(config.id, { version: config.version, matcher });
-    return matcher;
-  }
-
-  /** The config's current trusted IPs: its version is read on every call, the list parsed when it changed. */
-  private async trustedIpsOf(token: AccessToken): Promise<IpMatcher | null> {
-    const id = token.authConfigId;
-    if (!id) return null;
-    const row = await this.repo.trustedIps(id);
-    // A deleted config revoked its tokens; an empty matcher refuses every address.
-    if (!row) return IpMatcher.fromStrings([]);
-    const cached = this.ipMatchers.get(id);
-    if (cached && cached.version === row.version) return cached.matcher;
-    return this.ipMatcher(row);
+  ipMatcher(config: Pick<KubernetesAuthConfig, 'accessTokenTrustedIps'>): IpMatcher {
+    return IpMatcher.of(trustedIpList(config));
   }
 
   /**

@@ -84,11 +84,14 @@ export class KubernetesLoginService {
       numUsesLimit: config.accessTokenNumUsesLimit,
       clientIp: client.ip,
       subject,
+      // Replaced by the config's list as of the token's commit (the guard below).
+      trustedIps: null,
     };
-    // The token row and its audit row share one commit, written only while the verified config still exists.
+    // The token row and its audit row share one commit, written only while the verified config still
+    // exists, with that config's trusted IPs as of the commit.
     let written: { issued: IssuedToken; alongsideWritten: boolean };
     try {
-      written = await this.tokens.issueWith(token, { guard: () => this.configs.assertStillConfigured(config), alongside: () => this.audit.write(audit) });
+      written = await this.tokens.issueWith(token, { guard: () => this.configs.currentTrustedIps(config), alongside: () => this.audit.write(audit) });
     } catch (error) {
       if (error instanceof DomainError) await this.audit.record({ ...audit, outcome: 'failure', errorCode: error.code });
       throw error;

@@ -187,6 +187,7 @@ export class AccountsService implements OnApplicationBootstrap {
       numUsesLimit: 0,
       clientIp: client.ip,
       subject: null,
+      trustedIps: null,
     });
     return { accessToken: issued.accessToken, expiresIn: issued.expiresIn, tokenType: 'Bearer' };
   }

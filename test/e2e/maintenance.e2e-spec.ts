@@ -23,7 +23,7 @@ describe('housekeeping', () => {
   afterAll(async () => w?.close());
 
   function tokenRow(maxExpiresAt: Date): AccessToken {
-    return { id: randomUUID(), identityId: randomUUID(), userId: null, orgId: randomUUID(), authConfigId: null, authMethod: 'kubernetes', ttl: 60, maxTtl: 60, numUses: 0, numUsesLimit: 0, createdAt: new Date(maxExpiresAt.getTime() - 60_000), expiresAt: maxExpiresAt, maxExpiresAt, lastRenewedAt: null, lastUsedAt: null, revokedAt: null, clientIp: null, subject: null };
+    return { id: randomUUID(), identityId: randomUUID(), userId: null, orgId: randomUUID(), authConfigId: null, authMethod: 'kubernetes', ttl: 60, maxTtl: 60, numUses: 0, numUsesLimit: 0, createdAt: new Date(maxExpiresAt.getTime() - 60_000), expiresAt: maxExpiresAt, maxExpiresAt, lastRenewedAt: null, lastUsedAt: null, revokedAt: null, clientIp: null, subject: null, trustedIps: null };
   }
 
   it('deletes token rows past max expiry plus grace and audit rows past retention, in batches, and nothing else', async () => {

@@ -105,4 +105,18 @@ describe(`upgrade in place from 0.1.0 (${dbType})`, () => {
     const self = await request(t.url).get('/api/v1/auth/token/self').set(auth(login.body.accessToken));
     expect(self.body).toMatchObject({ type: 'identity', identity: { id: fixture.identityId } });
   });
+
+  it('the old token row was given its config’s trusted IPs, and follows a change of them', async () => {
+    const ds = t.app.get(DataSource);
+    const jti = JSON.parse(Buffer.from(fixture.workloadAccessToken.split('.')[1], 'base64url').toString('utf8')).jti as string;
+    const config = await request(t.url).get(`/api/v1/auth/kubernetes-auth/identities/${fixture.identityId}`).set(auth(session));
+    const [row] = (await ds.query(`SELECT ${ds.driver.escape('trustedIps')} AS ips FROM access_tokens WHERE id = ?`, [jti])) as { ips: string | null }[];
+    expect(JSON.parse(row!.ips!)).toEqual(config.body.identityKubernetesAuth.accessTokenTrustedIps.map((ip: { ipAddress: string }) => ip.ipAddress));
+
+    const patch = await request(t.url).patch(`/api/v1/auth/kubernetes-auth/identities/${fixture.identityId}`).set(auth(session)).send({ accessTokenTrustedIps: [{ ipAddress: '10.0.0.0/8' }] });
+    expect(patch.status).toBe(200);
+    const self = await request(t.url).get('/api/v1/auth/token/self').set(auth(fixture.workloadAccessToken));
+    expect(self.status).toBe(403);
+    expect(self.body.error).toBe('IpNotTrusted');
+  });
 });

@@ -39,6 +39,8 @@ export function parseCidr(value: string): Cidr | null {
 
 /** Verdicts kept per matcher: a matcher never changes, and few client addresses ask it. */
 const VERDICTS_KEPT = 1024;
+/** Distinct trusted-IP lists whose matcher is kept (IpMatcher.of). */
+const MATCHERS_KEPT = 10_000;
 
 /** An immutable set of CIDRs answering "is this client IP inside?". */
 export class IpMatcher {
@@ -53,6 +55,17 @@ export class IpMatcher {
     return new IpMatcher(values.map(parseCidr).filter((c): c is Cidr => c !== null));
   }
 
+  /** The matcher of a list, parsed once per distinct list (and its verdicts kept with it). */
+  static of(values: string[]): IpMatcher {
+    const key = values.join(',');
+    let matcher = matchers.get(key);
+    if (!matcher) {
+      matcher = IpMatcher.fromStrings(values);
+      matchers.set(key, matcher);
+    }
+    return matcher;
+  }
+
   contains(ip: string): boolean {
     let verdict = this.verdicts.get(ip);
     if (verdict === undefined) {
@@ -65,3 +78,5 @@ export class IpMatcher {
     return verdict;
   }
 }
+
+const matchers = new LRUCache<string, IpMatcher>({ max: MATCHERS_KEPT });

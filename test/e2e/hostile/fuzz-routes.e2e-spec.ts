@@ -518,7 +518,7 @@ let fx: Fixtures;
 const seen = new Map<string, Map<string, number>>();
 
 async function freshSession(userId: string): Promise<string> {
-  const issued = await w.t.app.get(AccessTokensService).issue({ userId, orgId: null, authConfigId: null, authMethod: 'session', ttl: 3600, maxTtl: 3600, numUsesLimit: 0, clientIp: '127.0.0.1', subject: null });
+  const issued = await w.t.app.get(AccessTokensService).issue({ userId, orgId: null, authConfigId: null, authMethod: 'session', ttl: 3600, maxTtl: 3600, numUsesLimit: 0, clientIp: '127.0.0.1', subject: null, trustedIps: null });
   return issued.accessToken;
 }
 

@@ -229,7 +229,7 @@ describe('access tokens: forgeries and malformations answer 401 InvalidAccessTok
   it('a signature re-encoded with other unused bits in its last base64url character is the same signature: same token, same jti, revoked together', async () => {
     // 64 signature bytes take 85⅓ base64url characters: the last one carries 4 bits nobody reads.
     // Such a string decodes to the very same bytes, so it verifies; it is not a new credential.
-    const { accessToken } = await w.t.app.get(AccessTokensService).issue({ userId: w.admin.userId, orgId: null, authConfigId: null, authMethod: 'session', ttl: 600, maxTtl: 600, numUsesLimit: 0, clientIp: null, subject: null });
+    const { accessToken } = await w.t.app.get(AccessTokensService).issue({ userId: w.admin.userId, orgId: null, authConfigId: null, authMethod: 'session', ttl: 600, maxTtl: 600, numUsesLimit: 0, clientIp: null, subject: null, trustedIps: null });
     const [h, p, s] = accessToken.split('.');
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const last = alphabet.indexOf(s.at(-1)!);

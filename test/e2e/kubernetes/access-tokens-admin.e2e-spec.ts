@@ -58,6 +58,9 @@ describe('Access tokens of an identity (org admin)', () => {
       expect(page2.body.accessTokens).toHaveLength(1);
       const all = [...page1.body.accessTokens, ...page2.body.accessTokens] as Array<Record<string, unknown>>;
       expect(new Set(all.map((t) => t.id))).toEqual(new Set(jtis));
+      // Exactly the documented metadata (docs/api.md "Access tokens of an identity"), nothing internal.
+      const fields = ['id', 'identityId', 'authMethod', 'ttl', 'maxTtl', 'numUses', 'numUsesLimit', 'createdAt', 'expiresAt', 'maxExpiresAt', 'lastRenewedAt', 'lastUsedAt', 'revokedAt', 'clientIp', 'subject'];
+      for (const item of all) expect(Object.keys(item).sort()).toEqual([...fields].sort());
 
       const defaults = await list(identityId);
       expect(defaults.status).toBe(200);
