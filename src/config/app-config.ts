@@ -26,6 +26,8 @@ export interface AppConfig {
   auditRetentionDays: number;
   publicUrl: string;
   kubernetesTimeoutMs: number;
+  /** KUBERNETES_NAMESPACE_CACHE_S: seconds a namespace's labels are kept (namespace selectors). */
+  kubernetesNamespaceCacheS: number;
   kubernetesSaTokenPath: string;
   kubernetesSaCaPath: string;
   /** https://KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT, the API server for in-cluster reviews. */

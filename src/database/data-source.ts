@@ -7,15 +7,17 @@ import { SigningKey } from '../access-tokens/signing-key.entity.js';
 import { AuditLog } from '../audit/audit-log.entity.js';
 import { Identity } from '../identities/identity.entity.js';
 import { KubernetesAuthConfig } from '../kubernetes-auth/kubernetes-auth-config.entity.js';
+import { KubernetesCluster } from '../kubernetes-auth/kubernetes-cluster.entity.js';
 import { Organization } from '../organizations/organization.entity.js';
 import { OrgMembership } from '../organizations/org-membership.entity.js';
 import { InstanceState } from '../users/instance-state.entity.js';
 import { User } from '../users/user.entity.js';
 import { InitialSchema1764460800000 } from './migrations/1764460800000-initial-schema.js';
 import { TokenTrustedIps1796169600000 } from './migrations/1796169600000-token-trusted-ips.js';
+import { KubernetesClustersAndBindings1796169700000 } from './migrations/1796169700000-kubernetes-clusters-and-bindings.js';
 
-export const ENTITIES = [Organization, User, OrgMembership, Identity, KubernetesAuthConfig, AccessToken, SigningKey, AuditLog, InstanceState];
-export const MIGRATIONS = [InitialSchema1764460800000, TokenTrustedIps1796169600000];
+export const ENTITIES = [Organization, User, OrgMembership, Identity, KubernetesAuthConfig, KubernetesCluster, AccessToken, SigningKey, AuditLog, InstanceState];
+export const MIGRATIONS = [InitialSchema1764460800000, TokenTrustedIps1796169600000, KubernetesClustersAndBindings1796169700000];
 
 /** How every SQLite connection of the service is opened (also the database module's specs). */
 export const SQLITE_CONNECTION = {

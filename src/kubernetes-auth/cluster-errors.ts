@@ -49,6 +49,19 @@ export function mapClusterError(error: unknown, timeoutMs: number): DomainError 
   return new DomainError('KubernetesBadResponse', 'the Kubernetes API server sent an answer that is not a TokenReview');
 }
 
+/** A failed namespace read (login step 6): the reviewer may not read namespaces, or there is no such namespace. */
+export function mapNamespaceReadError(error: unknown, namespace: string, timeoutMs: number): DomainError {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as ErrorLike;
+  if (!(error instanceof DomainError) && typeof e.code === 'number' && 'headers' in e) {
+    if (e.code === 403) {
+      const reason = statusMessage(e.body);
+      return new DomainError('NamespaceReadForbidden', `grant get on namespaces to the reviewer: a ClusterRole with get on namespaces, bound to it (the Kubernetes API server answered 403${reason ? `: ${reason}` : ''})`);
+    }
+    if (e.code === 404) return new DomainError('NamespaceNotAllowed', `service account namespace "${namespace}" does not exist in the cluster, so it matches no namespaceSelector`);
+  }
+  return mapClusterError(error, timeoutMs);
+}
+
 function fromHttpStatus(status: number, body: unknown): DomainError {
   if (status === 401) return new DomainError('TokenReviewerUnauthorized', 'the reviewer token is invalid or expired (the Kubernetes API server answered 401)');
   if (status === 403) {

@@ -11,9 +11,13 @@ import { TokenReviewService } from './token-review.service.js';
 /** A token no cluster can authenticate: an authorized reviewer gets 201 with status.error for it. */
 const PROBE_TOKEN = 'zerokey-connection-check.invalid.token';
 
+/** A namespace every cluster has: reading it proves the reviewer may get namespaces. */
+const PROBE_NAMESPACE = 'default';
+
 /**
  * `POST …/check`: runs the configured connection like a login would (GET /version, then a
- * TokenReview of a deliberately invalid token) and says what is wrong and how to fix it.
+ * TokenReview of a deliberately invalid token, then, for a namespace selector, a namespace read)
+ * and says what is wrong and how to fix it.
  */
 @Injectable()
 export class ConnectionCheckService {
@@ -27,7 +31,7 @@ export class ConnectionCheckService {
   async check(principal: Principal, identityId: string): Promise<ConnectionReportDto> {
     await this.identities.authorize(principal, identityId, 'admin');
     const config = await this.configs.forLogin(identityId);
-    const report: ConnectionReportDto = { reachable: false, tls: false, reviewerAuthorized: null, kubernetesVersion: null, errors: [] };
+    const report: ConnectionReportDto = { reachable: false, tls: false, reviewerAuthorized: null, kubernetesVersion: null, namespaceReadable: null, errors: [] };
     try {
       report.kubernetesVersion = await this.reviews.version(config);
       report.reachable = true;
@@ -38,21 +42,40 @@ export class ConnectionCheckService {
       report.errors.push({ code: failure.code, message: advice(failure) });
       return report;
     }
-    await this.checkReviewer(config, report);
+    const bearer = await this.checkReviewer(config, report);
+    if (bearer && config.namespaceSelector) await this.checkNamespaceRead(config, bearer, report);
     return report;
   }
 
-  private async checkReviewer(config: KubernetesAuthConfig, report: ConnectionReportDto): Promise<void> {
+  private async checkNamespaceRead(config: KubernetesAuthConfig, bearer: string, report: ConnectionReportDto): Promise<void> {
+    try {
+      await this.reviews.namespaceLabels(config, PROBE_NAMESPACE, bearer);
+      report.namespaceReadable = true;
+    } catch (error) {
+      const failure = asDomainError(error);
+      // No "default" namespace still proves the read was allowed.
+      if (failure.code === 'NamespaceNotAllowed') {
+        report.namespaceReadable = true;
+        return;
+      }
+      if (failure.code === 'NamespaceReadForbidden') report.namespaceReadable = false;
+      report.errors.push({ code: failure.code, message: advice(failure) });
+    }
+  }
+
+  /** The reviewer's bearer when it could be checked (and so used for the namespace read), else null. */
+  private async checkReviewer(config: KubernetesAuthConfig, report: ConnectionReportDto): Promise<string | null> {
     if (config.tokenReviewerSource === 'client') {
       report.errors.push({
         code: 'ClientReviewerNotCheckable',
         message:
           'tokenReviewerSource is "client": each workload’s own token is the reviewer, so it cannot be checked here. Every workload service account needs a ClusterRoleBinding to system:auth-delegator, and tokens with a custom audience are not accepted as bearers by the API server (leave allowedAudience empty, or use "stored"/"in-cluster")',
       });
-      return;
+      return null;
     }
+    let bearer: string | null = null;
     try {
-      const bearer = config.tokenReviewerSource === 'in-cluster' ? await this.inCluster.token() : this.configs.reviewerJwt(config);
+      bearer = config.tokenReviewerSource === 'in-cluster' ? await this.inCluster.token() : this.configs.reviewerJwt(config);
       if (!bearer) throw new DomainError('TokenReviewerUnauthorized', 'no reviewer token is stored for this config');
       await this.reviews.review(config, PROBE_TOKEN, [], bearer);
       report.reviewerAuthorized = true;
@@ -60,7 +83,10 @@ export class ConnectionCheckService {
       const failure = asDomainError(error);
       if (failure.code === 'TokenReviewerUnauthorized' || failure.code === 'TokenReviewerForbidden') report.reviewerAuthorized = false;
       report.errors.push({ code: failure.code, message: advice(failure) });
+      // A forbidden reviewer may still read namespaces: that is a separate grant.
+      return failure.code === 'TokenReviewerForbidden' ? bearer : null;
     }
+    return bearer;
   }
 }
 
@@ -76,6 +102,7 @@ const FIXES: Partial<Record<string, string>> = {
   KubernetesBadResponse: 'kubernetesHost answers but not like a Kubernetes API server: check the URL (no path, the API server port)',
   TokenReviewerUnauthorized: 'the reviewer token is invalid or expired: create a new one (kubectl create token <reviewer> -n <namespace>) and PATCH tokenReviewerJwt',
   TokenReviewerForbidden: 'bind the reviewer to ClusterRole system:auth-delegator with a ClusterRoleBinding',
+  NamespaceReadForbidden: 'namespaceSelector needs the reviewer to read namespaces: create a ClusterRole with get on namespaces and bind it to the reviewer (docs/kubernetes-auth.md "Namespace selectors")',
 };
 
 function advice(error: DomainError): string {

@@ -8,6 +8,15 @@ export interface TrustedIp {
   ipAddress: string;
 }
 
+export const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
+export type SelectorOperator = (typeof SELECTOR_OPERATORS)[number];
+
+/** A Kubernetes LabelSelector (metav1.LabelSelector), matched against a namespace's labels. */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: SelectorOperator; values?: string[] }[];
+}
+
 @Entity('kubernetes_auth_configs')
 export class KubernetesAuthConfig {
   @IdColumn()
@@ -44,6 +53,22 @@ export class KubernetesAuthConfig {
 
   @StringColumn(255)
   allowedAudience: string;
+
+  /** Comma-separated pod names or globs; the reviewed token must be bound to a matching pod. */
+  @Column({ type: 'varchar', length: 4096, default: '' })
+  allowedPodNames: string;
+
+  /** Null: no selector. Otherwise the namespace's labels (read from the cluster) must match. */
+  @JsonColumn({ nullable: true })
+  namespaceSelector: LabelSelector | null;
+
+  /**
+   * Shared clusters (kubernetes_clusters) of the identity's organization whose tokens this config
+   * admits; empty: the config's own connection (kubernetesHost, caCert, reviewer). A short JSON
+   * array, in a varchar so that it can have a default on every database.
+   */
+  @Column({ type: 'varchar', length: 1024, default: '[]', transformer: { to: (ids: string[] | undefined) => (ids === undefined ? undefined : JSON.stringify(ids)), from: (text: string | null) => (text ? (JSON.parse(text) as string[]) : []) } })
+  clusterIds: string[];
 
   @Column({ type: 'integer' })
   accessTokenTTL: number;

@@ -3,7 +3,8 @@ import { type ValidationDetail, validationError } from '../common/errors/domain-
 import { parseCidr } from '../common/net/cidr.js';
 import { parseList } from '../common/net/glob.js';
 import type { KubernetesAuthFieldsDto } from './dto/kubernetes-auth.dto.js';
-import type { TokenReviewerSource, TrustedIp } from './kubernetes-auth-config.entity.js';
+import type { LabelSelector, TokenReviewerSource, TrustedIp } from './kubernetes-auth-config.entity.js';
+import { checkSelector } from './namespace-selector.js';
 
 /** The stored, non-secret settings of a config plus whether a reviewer JWT is (to be) stored. */
 export interface ConfigSettings {
@@ -15,6 +16,8 @@ export interface ConfigSettings {
   allowedNames: string;
   allowedServiceAccounts: string;
   allowedAudience: string;
+  allowedPodNames: string;
+  namespaceSelector: LabelSelector | null;
   accessTokenTTL: number;
   accessTokenMaxTTL: number;
   accessTokenNumUsesLimit: number;
@@ -34,6 +37,8 @@ export const DEFAULT_SETTINGS: Omit<ConfigSettings, 'tokenReviewerSource'> = {
   allowedNames: '',
   allowedServiceAccounts: '',
   allowedAudience: '',
+  allowedPodNames: '',
+  namespaceSelector: null,
   accessTokenTTL: 3600,
   accessTokenMaxTTL: 86400,
   accessTokenNumUsesLimit: 0,
@@ -57,6 +62,7 @@ export function resolveSettings(base: ConfigSettings | null, patch: KubernetesAu
   merged.kubernetesHost = merged.kubernetesHost.trim();
   merged.caCert = merged.caCert.trim();
   merged.accessTokenTrustedIps = merged.accessTokenTrustedIps.map((ip) => ({ ipAddress: ip.ipAddress.trim() }));
+  merged.namespaceSelector = plainSelector(merged.namespaceSelector);
   const details = checkSettings(merged, jwtStored);
   // A stored reviewer token is only ever sent to the host it was given for: moving the host
   // needs the token again (else an admin could redirect a token they can never read).
@@ -80,9 +86,10 @@ function checkSettings(s: ConfigSettings, jwtStored: boolean): ValidationDetail[
   if (s.accessTokenTTL > s.accessTokenMaxTTL) {
     details.push({ field: 'accessTokenTTL', message: `accessTokenTTL (${s.accessTokenTTL}) must not exceed accessTokenMaxTTL (${s.accessTokenMaxTTL})` });
   }
-  if (!parseList(s.allowedNamespaces).length && !parseList(s.allowedNames).length && !parseList(s.allowedServiceAccounts).length) {
-    details.push({ field: 'allowedNamespaces', message: 'the config binds nothing: set allowedNamespaces, allowedNames or allowedServiceAccounts (write "*" to admit every service account on purpose)' });
+  if (!parseList(s.allowedNamespaces).length && !parseList(s.allowedNames).length && !parseList(s.allowedServiceAccounts).length && !parseList(s.allowedPodNames).length && !s.namespaceSelector) {
+    details.push({ field: 'allowedNamespaces', message: 'the config binds nothing: set allowedNamespaces, allowedNames, allowedServiceAccounts, allowedPodNames or namespaceSelector (write "*" to admit every service account on purpose)' });
   }
+  if (s.namespaceSelector) details.push(...checkSelector(s.namespaceSelector));
   for (const pair of parseList(s.allowedServiceAccounts)) {
     const parts = pair.split('/');
     if (parts.length !== 2 || !parts[0].trim() || !parts[1].trim()) {
@@ -144,6 +151,16 @@ export function warningsFor(s: ConfigSettings): ConfigWarning[] {
     warnings.push({ code: 'ClientReviewerWithAudience', message: 'tokenReviewerSource "client" uses the workload’s own token as the reviewer bearer, but the API server does not accept tokens with a custom audience as bearers; use "stored" or "in-cluster"' });
   }
   return warnings;
+}
+
+/** The selector as stored and answered: only the parts that were given, as plain data. */
+function plainSelector(selector: LabelSelector | null): LabelSelector | null {
+  if (!selector) return null;
+  const { matchLabels, matchExpressions } = selector;
+  return {
+    ...(matchLabels ? { matchLabels: { ...matchLabels } } : {}),
+    ...(matchExpressions ? { matchExpressions: matchExpressions.map(({ key, operator, values }) => ({ key, operator, ...(values ? { values: [...values] } : {}) })) } : {}),
+  };
 }
 
 function definedOnly(patch: KubernetesAuthFieldsDto): Partial<ConfigSettings> {

@@ -66,7 +66,7 @@ export class KubernetesAuthService implements OnModuleInit {
     await this.assertHostAllowed(settings.kubernetesHost);
     const now = new Date();
     const id = randomUUID();
-    const row: KubernetesAuthConfig = { id, identityId, ...settings, tokenReviewerJwtEncrypted: this.sealJwt(id, dto.tokenReviewerJwt), version: 1, createdAt: now, updatedAt: now };
+    const row: KubernetesAuthConfig = { id, identityId, ...settings, clusterIds: [], tokenReviewerJwtEncrypted: this.sealJwt(id, dto.tokenReviewerJwt), version: 1, createdAt: now, updatedAt: now };
     try {
       await this.repo.insert(row);
     } catch (error) {
@@ -192,7 +192,7 @@ function alreadyConfigured(): DomainError {
 }
 
 function settingsOf(row: KubernetesAuthConfig): ConfigSettings {
-  const { id: _id, identityId: _identity, tokenReviewerJwtEncrypted: _jwt, version: _v, createdAt: _c, updatedAt: _u, ...settings } = row;
+  const { id: _id, identityId: _identity, tokenReviewerJwtEncrypted: _jwt, version: _v, createdAt: _c, updatedAt: _u, clusterIds: _clusters, ...settings } = row;
   return settings;
 }
 

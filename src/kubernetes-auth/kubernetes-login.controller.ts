@@ -36,11 +36,13 @@ export class KubernetesLoginController {
     'NamespaceNotAllowed',
     'NameNotAllowed',
     'ServiceAccountNotAllowed',
+    'PodNotAllowed',
     'TokenReviewerUnauthorized',
     'TokenReviewerForbidden',
     'KubernetesTlsError',
     'KubernetesUnreachable',
     'KubernetesBadResponse',
+    'NamespaceReadForbidden',
     'KubernetesTimeout',
   )
   issue(@Req() request: KubernetesLoginRequest, @Client() client: ClientInfo): Promise<IssuedTokenDto> {

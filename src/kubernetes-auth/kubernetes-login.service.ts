@@ -7,11 +7,12 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { IdentitiesService } from '../identities/identities.service.js';
 import type { Identity } from '../identities/identity.entity.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
-import { assertBindings } from './bindings.js';
+import { assertBindings, namespaceNotAllowed } from './bindings.js';
 import type { KubernetesLoginDto } from './dto/kubernetes-auth.dto.js';
 import { InClusterCredentials } from './in-cluster-credentials.js';
 import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
 import { KUBERNETES_AUTH_METHOD, KubernetesAuthService } from './kubernetes-auth.service.js';
+import { selectorMatches } from './namespace-selector.js';
 import { type ClaimedServiceAccount, decodeServiceAccountJwt, EXP_LEEWAY_SECONDS } from './service-account-jwt.js';
 import { type ReviewedUser, TokenReviewService } from './token-review.service.js';
 import { LRUCache } from 'lru-cache';
@@ -61,8 +62,9 @@ export class KubernetesLoginService {
         throw new DomainError('IpNotTrusted', `client IP ${client.ip} is not in the trusted IPs of this identity`);
       }
       claimed = this.precheck(config, body.jwt);
-      const user = await this.review(config, body.jwt);
-      const subject = this.checkReview(config, claimed, user);
+      const bearer = await this.bearer(config, body.jwt);
+      const user = await this.review(config, body.jwt, bearer);
+      const subject = await this.checkReview(config, claimed, user, bearer);
       return { config, identity, subject };
     } catch (error) {
       if (error instanceof DomainError) await this.recordAttempt(identity, client, error, claimed);
@@ -135,13 +137,12 @@ export class KubernetesLoginService {
     if (config.allowedAudience && !claimed.audiences.includes(config.allowedAudience)) {
       throw new DomainError('AudienceNotAllowed', `the service-account token is not meant for audience "${config.allowedAudience}"`);
     }
-    assertBindings(config, claimed.namespace, claimed.name);
+    assertBindings(config, { namespace: claimed.namespace, name: claimed.name, podName: claimed.podName });
     return claimed;
   }
 
   /** Steps 4-5: the TokenReview, with the reviewer bearer of the config's source. */
-  private async review(config: KubernetesAuthConfig, jwt: string): Promise<ReviewedUser> {
-    const bearer = await this.bearer(config, jwt);
+  private async review(config: KubernetesAuthConfig, jwt: string, bearer: string): Promise<ReviewedUser> {
     const verdict = await this.reviews.review(config, jwt, config.allowedAudience ? [config.allowedAudience] : [], bearer);
     if (!verdict.authenticated) throw new DomainError('ServiceAccountTokenRejected', `the cluster rejected the service-account token: ${verdict.error}`);
     if (config.allowedAudience && !verdict.audiences.includes(config.allowedAudience)) {
@@ -150,17 +151,24 @@ export class KubernetesLoginService {
     return verdict.user;
   }
 
-  /** Step 6: strict username, the review must name the account the JWT claims, bindings again. */
-  private checkReview(config: KubernetesAuthConfig, claimed: ClaimedServiceAccount, user: ReviewedUser): TokenSubject {
+  /**
+   * Step 6: strict username, the review must name the account the JWT claims, bindings again
+   * (the pod as the cluster reviewed it), and last, when `allowedNamespaces` did not admit the
+   * namespace, the namespace selector against the namespace's labels as the cluster has them.
+   */
+  private async checkReview(config: KubernetesAuthConfig, claimed: ClaimedServiceAccount, user: ReviewedUser, bearer: string): Promise<TokenSubject> {
     const match = SERVICE_ACCOUNT_USERNAME.exec(user.username);
     if (!match) throw new DomainError('NotAServiceAccount', `the cluster authenticated "${user.username}", which is not a service account`);
     const [, namespace, name] = match;
     if (namespace !== claimed.namespace || name !== claimed.name || (claimed.uid !== undefined && user.uid !== claimed.uid)) {
       throw new DomainError('ServiceAccountMismatch', `the cluster reviewed service account "${namespace}/${name}" but the token claims "${claimed.namespace}/${claimed.name}"`);
     }
-    assertBindings(config, namespace, name);
     const podName = first(user.extra['authentication.kubernetes.io/pod-name']) ?? claimed.podName;
     const podUid = first(user.extra['authentication.kubernetes.io/pod-uid']) ?? claimed.podUid;
+    const { namespaceBySelector } = assertBindings(config, { namespace, name, podName });
+    if (namespaceBySelector && !selectorMatches(config.namespaceSelector!, await this.reviews.namespaceLabels(config, namespace, bearer))) {
+      throw namespaceNotAllowed(namespace, ': its labels do not match the namespaceSelector');
+    }
     return { namespace, serviceAccountName: name, serviceAccountUid: user.uid, ...(podName ? { podName } : {}), ...(podUid ? { podUid } : {}) };
   }
 

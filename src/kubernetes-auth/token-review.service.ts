@@ -1,13 +1,13 @@
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { AuthenticationV1Api, createConfiguration, ServerConfiguration, type V1TokenReview, VersionApi } from '@kubernetes/client-node';
+import { AuthenticationV1Api, CoreV1Api, createConfiguration, ServerConfiguration, type V1TokenReview, VersionApi } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
 import { DomainError } from '../common/errors/domain-error.js';
 import { isPrivateAddress } from '../common/net/private-address.js';
 import { MetricsService } from '../health/metrics.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { mapClusterError } from './cluster-errors.js';
+import { mapClusterError, mapNamespaceReadError } from './cluster-errors.js';
 import { ClusterTransport } from './cluster-transport.js';
 import { InClusterCredentials } from './in-cluster-credentials.js';
 import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
@@ -16,6 +16,8 @@ export { CLUSTER_POOL_SIZE } from './cluster-transport.js';
 
 /** Cluster clients kept (one per config); the least recently used beyond this is retired. */
 export const CLUSTER_CLIENTS_KEPT = 256;
+/** Namespaces whose labels are kept (KUBERNETES_NAMESPACE_CACHE_S), across configs. */
+const NAMESPACES_KEPT = 10_000;
 
 export interface ReviewedUser {
   username: string;
@@ -31,6 +33,7 @@ interface ClusterClient {
   transport: ClusterTransport;
   authentication: AuthenticationV1Api;
   versions: VersionApi;
+  core: CoreV1Api;
   /** Calls running on it now: a retired client closes its sockets once they are done. */
   inFlight: number;
   retired: boolean;
@@ -49,12 +52,17 @@ interface ClusterClient {
 @Injectable()
 export class TokenReviewService implements OnApplicationShutdown {
   private readonly clients = new LRUCache<string, ClusterClient>({ max: CLUSTER_CLIENTS_KEPT, dispose: (client) => retire(client) });
+  /** Namespace labels by config id, version and namespace: a changed config (host, reviewer) reads afresh. */
+  private readonly namespaceLabelsKept: LRUCache<string, Record<string, string>> | null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly inCluster: InClusterCredentials,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    const ttl = config.kubernetesNamespaceCacheS * 1000;
+    this.namespaceLabelsKept = ttl > 0 ? new LRUCache({ max: NAMESPACES_KEPT, ttl }) : null;
+  }
 
   onApplicationShutdown(): void {
     this.clients.clear();
@@ -89,6 +97,30 @@ export class TokenReviewService implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * The labels of a namespace (login step 6, namespace selectors), read with the reviewer's
+   * bearer and kept for KUBERNETES_NAMESPACE_CACHE_S. 403 → NamespaceReadForbidden, 404 →
+   * NamespaceNotAllowed; other faults as for a TokenReview.
+   */
+  async namespaceLabels(config: KubernetesAuthConfig, namespace: string, bearer: string): Promise<Record<string, string>> {
+    const key = `${config.id}:${config.version}:${namespace}`;
+    const kept = this.namespaceLabelsKept?.get(key);
+    if (kept) return kept;
+    const client = await this.client(config);
+    let labels: Record<string, string>;
+    try {
+      const answer = await running(client, () => client.core.readNamespace({ name: namespace }, { httpApi: client.transport.library(bearer) }));
+      if (!answer || typeof answer !== 'object' || (answer.kind !== undefined && answer.kind !== 'Namespace') || answer.metadata?.name !== namespace) {
+        throw new DomainError('KubernetesBadResponse', 'the Kubernetes API server sent an answer that is not the Namespace asked for');
+      }
+      labels = stringLabels(answer.metadata.labels);
+    } catch (error) {
+      throw mapNamespaceReadError(error, namespace, this.config.kubernetesTimeoutMs);
+    }
+    this.namespaceLabelsKept?.set(key, labels);
+    return labels;
+  }
+
   private async client(config: KubernetesAuthConfig): Promise<ClusterClient> {
     const cached = this.clients.get(config.id);
     if (cached && cached.version === config.version) return cached;
@@ -105,7 +137,7 @@ export class TokenReviewService implements OnApplicationShutdown {
     }
     const transport = new ClusterTransport({ server, ca, verifyTls: config.verifyTlsCertificate, publicOnly }, this.config.kubernetesTimeoutMs);
     const configuration = createConfiguration({ baseServer: new ServerConfiguration(server.replace(/\/+$/, ''), {}), httpApi: transport.library(null) });
-    const client: ClusterClient = { version: config.version, transport, authentication: new AuthenticationV1Api(configuration), versions: new VersionApi(configuration), inFlight: 0, retired: false };
+    const client: ClusterClient = { version: config.version, transport, authentication: new AuthenticationV1Api(configuration), versions: new VersionApi(configuration), core: new CoreV1Api(configuration), inFlight: 0, retired: false };
     // Replacing the stale version retires it (the cache's dispose).
     this.clients.set(config.id, client);
     return client;
@@ -115,6 +147,13 @@ export class TokenReviewService implements OnApplicationShutdown {
   forget(configId: string): void {
     this.clients.delete(configId);
   }
+}
+
+/** Only string values count as labels (a malformed answer must not match a selector by accident). */
+function stringLabels(labels: unknown): Record<string, string> {
+  const result: Record<string, string> = {};
+  if (labels && typeof labels === 'object') for (const [key, value] of Object.entries(labels)) if (typeof value === 'string') result[key] = value;
+  return result;
 }
 
 function retire(client: ClusterClient): void {

@@ -7,7 +7,7 @@ import { bootstrap } from '../support/api-client.js';
 import { schemaDiff as schemaDiffOf } from '../support/schema.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
-const TABLES = ['organizations', 'users', 'org_memberships', 'identities', 'kubernetes_auth_configs', 'access_tokens', 'signing_keys', 'audit_logs', 'instance_state'];
+const TABLES = ['organizations', 'users', 'org_memberships', 'identities', 'kubernetes_auth_configs', 'kubernetes_clusters', 'access_tokens', 'signing_keys', 'audit_logs', 'instance_state'];
 
 let t: TestApp;
 let ds: DataSource;

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, decodeJwt, expectError } from '../support/api-client.js';
 import { KUBE_ISSUER, KUBERNETES_VERSION } from '../support/kube-apiserver/index.js';
-import { connectionCheck, realIdentity, realLogin, type RealKubernetesWorld, startRealKubernetesWorld } from '../support/kube-apiserver/zerokey-world.js';
+import { connectionCheck, realIdentity, realLogin, type RealKubernetesWorld, SHOP_LABELS, startRealKubernetesWorld } from '../support/kube-apiserver/zerokey-world.js';
 
 // The whole Kubernetes login through Zerokey's real @kubernetes/client-node against a real
 // kube-apiserver: every verdict below is the API server's own, none is scripted.
@@ -139,11 +139,42 @@ describe('Kubernetes login against a real kube-apiserver', () => {
     });
   });
 
+  describe('pod names and namespace selectors, as the real server reports pods and labels', () => {
+    it('allowedPodNames: the pod-bound token passes; a token bound to no pod is 403 PodNotAllowed', async () => {
+      const id = await realIdentity(w, { allowedPodNames: 'checkout-*' });
+      const ok = await realLogin(w, id, await podToken());
+      expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+      expect(decodeJwt(ok.body.accessToken)).toMatchObject({ kubernetes: { podName: 'checkout-7d9f' } });
+      expectError(await realLogin(w, id, await w.cluster.requestToken('shop', 'checkout', { audiences: ['zerokey'] })), 403, 'PodNotAllowed');
+      const other = await realIdentity(w, { allowedPodNames: 'report-*' });
+      expectError(await realLogin(w, other, await podToken()), 403, 'PodNotAllowed');
+    });
+
+    it('namespaceSelector: 502 NamespaceReadForbidden until the reviewer may get namespaces, then the real labels decide', async () => {
+      const id = await realIdentity(w, { allowedNamespaces: '', namespaceSelector: { matchLabels: { team: SHOP_LABELS.team }, matchExpressions: [{ key: 'env', operator: 'In', values: [SHOP_LABELS.env] }] } });
+      const forbidden = expectError(await realLogin(w, id, await podToken()), 502, 'NamespaceReadForbidden');
+      expect(forbidden.message).toContain('cannot get resource "namespaces"');
+      expect((await connectionCheck(w, id)).body).toMatchObject({ reviewerAuthorized: true, namespaceReadable: false, errors: [{ code: 'NamespaceReadForbidden' }] });
+
+      await w.cluster.createClusterRole('zerokey-namespace-reader', [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get'] }]);
+      await w.cluster.bindClusterRole('zerokey-namespace-reader', 'zerokey-namespace-reader', { kind: 'ServiceAccount', namespace: 'auth', name: 'reviewer' });
+      await w.cluster.waitUntil('the namespace-reader binding', async () => (await connectionCheck(w, id)).body.namespaceReadable === true);
+      const ok = await realLogin(w, id, await podToken());
+      expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+
+      const mismatch = await realIdentity(w, { allowedNamespaces: '', namespaceSelector: { matchExpressions: [{ key: 'env', operator: 'NotIn', values: [SHOP_LABELS.env] }] } });
+      expectError(await realLogin(w, mismatch, await podToken()), 403, 'NamespaceNotAllowed');
+      // kubernetes.io/metadata.name is set by the server itself, so it can be trusted in a selector.
+      const byName = await realIdentity(w, { allowedNamespaces: '', namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } } });
+      expect((await realLogin(w, byName, await podToken())).status).toBe(200);
+    });
+  });
+
   describe('the /check report', () => {
     it('healthy: reachable, TLS, reviewer authorized, the real version', async () => {
       const res = await connectionCheck(w, stored);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ reachable: true, tls: true, reviewerAuthorized: true, kubernetesVersion: KUBERNETES_VERSION, errors: [] });
+      expect(res.body).toEqual({ reachable: true, tls: true, reviewerAuthorized: true, kubernetesVersion: KUBERNETES_VERSION, namespaceReadable: null, errors: [] });
     });
 
     it('a reviewer without RBAC: reachable but not authorized, with the fix', async () => {
@@ -166,7 +197,7 @@ describe('Kubernetes login against a real kube-apiserver', () => {
 
     it('in-cluster: checks the mounted credentials against the real server', async () => {
       const res = await connectionCheck(w, await realIdentity(w, { kubernetesHost: '', caCert: '', tokenReviewerJwt: undefined, tokenReviewerSource: 'in-cluster' }));
-      expect(res.body).toEqual({ reachable: true, tls: true, reviewerAuthorized: true, kubernetesVersion: KUBERNETES_VERSION, errors: [] });
+      expect(res.body).toEqual({ reachable: true, tls: true, reviewerAuthorized: true, kubernetesVersion: KUBERNETES_VERSION, namespaceReadable: null, errors: [] });
     });
   });
 });

@@ -10,5 +10,6 @@ export class ConnectionReportDto {
   @ApiProperty({ description: 'TLS to the API server is verified and works' }) tls: boolean;
   @ApiProperty({ nullable: true, type: Boolean, description: 'the reviewer may create TokenReviews; null when it cannot be checked' }) reviewerAuthorized: boolean | null;
   @ApiProperty({ nullable: true, type: String, example: 'v1.31.0' }) kubernetesVersion: string | null;
+  @ApiProperty({ nullable: true, type: Boolean, description: 'the reviewer may get namespaces (needed by namespaceSelector); null when the config has no selector or it cannot be checked' }) namespaceReadable: boolean | null;
   @ApiProperty({ type: [ConnectionProblemDto] }) errors: ConnectionProblemDto[];
 }

@@ -1,10 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { IsId } from '../../common/http/ids.js';
 import { IsCidr } from '../../common/validation/cidr.validator.js';
 import { OptionalButNotNull, OptionalOrNull } from '../../common/validation/optional.js';
-import { TOKEN_REVIEWER_SOURCES, type TokenReviewerSource } from '../kubernetes-auth-config.entity.js';
+import { SELECTOR_OPERATORS, type SelectorOperator, TOKEN_REVIEWER_SOURCES, type TokenReviewerSource } from '../kubernetes-auth-config.entity.js';
+import { SELECTOR_LIMITS } from '../namespace-selector.js';
 
 export const MAX_TTL_SECONDS = 315_360_000;
 const MAX_INT32 = 2_147_483_647;
@@ -15,6 +16,42 @@ export class TrustedIpDto {
   @MaxLength(64)
   @IsCidr()
   ipAddress: string;
+}
+
+/** One matchExpressions entry of a LabelSelector; label syntax and operator/values rules: namespace-selector.ts. */
+export class SelectorRequirementDto {
+  @ApiProperty({ example: 'team' })
+  @IsString()
+  @MaxLength(317)
+  key: string;
+
+  @ApiProperty({ enum: SELECTOR_OPERATORS })
+  @IsIn(SELECTOR_OPERATORS)
+  operator: SelectorOperator;
+
+  @ApiPropertyOptional({ type: [String], example: ['payments'], description: 'required for In and NotIn, absent or empty for Exists and DoesNotExist' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(SELECTOR_LIMITS.values)
+  @IsString({ each: true })
+  @MaxLength(63, { each: true })
+  values?: string[];
+}
+
+/** A Kubernetes LabelSelector, matched against the labels of the workload's namespace. */
+export class LabelSelectorDto {
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { 'zerokey.io/allowed': 'true' } })
+  @IsOptional()
+  @IsObject()
+  matchLabels?: Record<string, string>;
+
+  @ApiPropertyOptional({ type: [SelectorRequirementDto] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(SELECTOR_LIMITS.matchExpressions)
+  @ValidateNested({ each: true })
+  @Type(() => SelectorRequirementDto)
+  matchExpressions?: SelectorRequirementDto[];
 }
 
 /**
@@ -80,6 +117,19 @@ export class KubernetesAuthFieldsDto {
   @MaxLength(255)
   allowedAudience?: string;
 
+  @ApiPropertyOptional({ example: 'checkout-*', description: 'comma-separated pod names or globs; the token must be bound to a matching pod' })
+  @OptionalButNotNull()
+  @IsString()
+  @MaxLength(4096)
+  allowedPodNames?: string;
+
+  @ApiPropertyOptional({ type: LabelSelectorDto, nullable: true, description: 'the labels of the workload’s namespace, read from the cluster, must match (OR with allowedNamespaces); null removes it' })
+  @OptionalOrNull()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => LabelSelectorDto)
+  namespaceSelector?: LabelSelectorDto | null;
+
   @ApiPropertyOptional({ default: 3600, minimum: 1, maximum: MAX_TTL_SECONDS })
   @OptionalButNotNull()
   @IsInt()
@@ -122,6 +172,8 @@ export class KubernetesAuthDto {
   @ApiProperty() allowedNames: string;
   @ApiProperty() allowedServiceAccounts: string;
   @ApiProperty() allowedAudience: string;
+  @ApiProperty() allowedPodNames: string;
+  @ApiProperty({ type: LabelSelectorDto, nullable: true }) namespaceSelector: LabelSelectorDto | null;
   @ApiProperty() accessTokenTTL: number;
   @ApiProperty() accessTokenMaxTTL: number;
   @ApiProperty() accessTokenNumUsesLimit: number;

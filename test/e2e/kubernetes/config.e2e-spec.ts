@@ -88,6 +88,8 @@ describe('Kubernetes auth config: attach, read, patch', () => {
         allowedNames: '',
         allowedServiceAccounts: '',
         allowedAudience: '',
+        allowedPodNames: '',
+        namespaceSelector: null,
         accessTokenTTL: 3600,
         accessTokenMaxTTL: 86400,
         accessTokenNumUsesLimit: 0,

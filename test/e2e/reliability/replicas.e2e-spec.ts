@@ -9,6 +9,7 @@ import { auth, expectError, PASSWORD } from '../../support/api-client.js';
 import { KubernetesSimulator } from '../../support/kubernetes-simulator/index.js';
 import { PrivateMariaDb } from '../../support/private-mariadb.js';
 import { ServiceProcess } from '../../support/service-process.js';
+import { MIGRATIONS } from '../../../src/database/data-source.js';
 
 /**
  * docs/operations.md (replicas) and docs/api.md "Access tokens", issue 6 "Replicas": two real Zerokey processes (A and
@@ -18,7 +19,7 @@ import { ServiceProcess } from '../../support/service-process.js';
  */
 
 /** The migrations the build ships (src/database/data-source.ts MIGRATIONS), by class name. */
-const MIGRATION_NAMES = ['InitialSchema1764460800000'];
+const MIGRATION_NAMES = MIGRATIONS.map((m) => new m().name);
 
 type Replica = ServiceProcess;
 
