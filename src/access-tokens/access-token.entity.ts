@@ -9,6 +9,8 @@ export interface TokenSubject {
   serviceAccountUid: string;
   podName?: string;
   podUid?: string;
+  /** The shared cluster the login went through (configs with clusterIds). */
+  clusterId?: string;
 }
 
 /** One row per issued token (its id is the JWT `jti`); the token itself is never stored. */

@@ -298,8 +298,8 @@ export class AccessTokensService implements OnModuleDestroy {
   private async sign(row: AccessToken, iat: number, exp: number): Promise<IssuedToken> {
     const claims: Omit<AccessTokenClaims, 'iss'> = { sub: (row.identityId ?? row.userId)!, jti: row.id, iat, exp, org: row.orgId, authMethod: row.authMethod };
     if (row.subject) {
-      const { namespace, serviceAccountName, serviceAccountUid, podName } = row.subject;
-      claims.kubernetes = { namespace, serviceAccountName, serviceAccountUid, ...(podName ? { podName } : {}) };
+      const { namespace, serviceAccountName, serviceAccountUid, podName, clusterId } = row.subject;
+      claims.kubernetes = { namespace, serviceAccountName, serviceAccountUid, ...(podName ? { podName } : {}), ...(clusterId ? { clusterId } : {}) };
     }
     const accessToken = await this.codec.sign(claims);
     return { accessToken, expiresIn: exp - iat, accessTokenMaxTTL: row.maxTtl, tokenType: 'Bearer' };

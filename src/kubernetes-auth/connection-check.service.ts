@@ -4,8 +4,8 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { IdentitiesService } from '../identities/identities.service.js';
 import type { ConnectionReportDto } from './dto/connection-report.dto.js';
 import { InClusterCredentials } from './in-cluster-credentials.js';
-import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
-import { KubernetesAuthService } from './kubernetes-auth.service.js';
+import { KubernetesAuthService, type LoginConnection } from './kubernetes-auth.service.js';
+import { KubernetesClustersService } from './kubernetes-clusters.service.js';
 import { TokenReviewService } from './token-review.service.js';
 
 /** A token no cluster can authenticate: an authorized reviewer gets 201 with status.error for it. */
@@ -26,11 +26,38 @@ export class ConnectionCheckService {
     private readonly identities: IdentitiesService,
     private readonly reviews: TokenReviewService,
     private readonly inCluster: InClusterCredentials,
+    private readonly clusters: KubernetesClustersService,
   ) {}
 
+  /**
+   * A config's report: of its own connection, or, when it lists clusters, of each of them in
+   * turn, answering the first that has a problem (its messages name the cluster) or else the last.
+   */
   async check(principal: Principal, identityId: string): Promise<ConnectionReportDto> {
-    await this.identities.authorize(principal, identityId, 'admin');
+    const identity = await this.identities.authorize(principal, identityId, 'admin');
     const config = await this.configs.forLogin(identityId);
+    const wantsNamespaces = config.namespaceSelector !== null;
+    if (config.clusterIds.length === 0) return this.report({ endpoint: config, clusterId: null, reviewerJwt: () => this.configs.reviewerJwt(config) }, wantsNamespaces);
+    let report: ConnectionReportDto | undefined;
+    for (const cluster of await this.clusters.ofOrganization(identity.orgId, config.clusterIds)) {
+      report = await this.report({ endpoint: cluster, clusterId: cluster.id, reviewerJwt: () => this.clusters.reviewerJwt(cluster) }, wantsNamespaces);
+      for (const error of report.errors) error.message = `cluster "${cluster.name}": ${error.message}`;
+      if (report.errors.length) break;
+    }
+    // Listed clusters cannot be deleted; this only guards against an inconsistent database.
+    return report ?? { reachable: false, tls: false, reviewerAuthorized: null, kubernetesVersion: null, namespaceReadable: null, errors: [{ code: 'UnknownCluster', message: 'none of the listed clusters exists' }] };
+  }
+
+  /** A shared cluster's report; the namespace read is reported, an error only for configs with a selector. */
+  async checkCluster(principal: Principal, clusterId: string): Promise<ConnectionReportDto> {
+    const cluster = await this.clusters.authorize(principal, clusterId, 'admin');
+    const report = await this.report({ endpoint: cluster, clusterId: cluster.id, reviewerJwt: () => this.clusters.reviewerJwt(cluster) }, true);
+    report.errors = report.errors.filter((error) => error.code !== 'NamespaceReadForbidden');
+    return report;
+  }
+
+  private async report(connection: LoginConnection, wantsNamespaces: boolean): Promise<ConnectionReportDto> {
+    const config = connection.endpoint;
     const report: ConnectionReportDto = { reachable: false, tls: false, reviewerAuthorized: null, kubernetesVersion: null, namespaceReadable: null, errors: [] };
     try {
       report.kubernetesVersion = await this.reviews.version(config);
@@ -42,14 +69,14 @@ export class ConnectionCheckService {
       report.errors.push({ code: failure.code, message: advice(failure) });
       return report;
     }
-    const bearer = await this.checkReviewer(config, report);
-    if (bearer && config.namespaceSelector) await this.checkNamespaceRead(config, bearer, report);
+    const bearer = await this.checkReviewer(connection, report);
+    if (bearer && wantsNamespaces) await this.checkNamespaceRead(connection, bearer, report);
     return report;
   }
 
-  private async checkNamespaceRead(config: KubernetesAuthConfig, bearer: string, report: ConnectionReportDto): Promise<void> {
+  private async checkNamespaceRead(connection: LoginConnection, bearer: string, report: ConnectionReportDto): Promise<void> {
     try {
-      await this.reviews.namespaceLabels(config, PROBE_NAMESPACE, bearer);
+      await this.reviews.namespaceLabels(connection.endpoint, PROBE_NAMESPACE, bearer);
       report.namespaceReadable = true;
     } catch (error) {
       const failure = asDomainError(error);
@@ -64,7 +91,8 @@ export class ConnectionCheckService {
   }
 
   /** The reviewer's bearer when it could be checked (and so used for the namespace read), else null. */
-  private async checkReviewer(config: KubernetesAuthConfig, report: ConnectionReportDto): Promise<string | null> {
+  private async checkReviewer(connection: LoginConnection, report: ConnectionReportDto): Promise<string | null> {
+    const config = connection.endpoint;
     if (config.tokenReviewerSource === 'client') {
       report.errors.push({
         code: 'ClientReviewerNotCheckable',
@@ -75,8 +103,8 @@ export class ConnectionCheckService {
     }
     let bearer: string | null = null;
     try {
-      bearer = config.tokenReviewerSource === 'in-cluster' ? await this.inCluster.token() : this.configs.reviewerJwt(config);
-      if (!bearer) throw new DomainError('TokenReviewerUnauthorized', 'no reviewer token is stored for this config');
+      bearer = config.tokenReviewerSource === 'in-cluster' ? await this.inCluster.token() : connection.reviewerJwt();
+      if (!bearer) throw new DomainError('TokenReviewerUnauthorized', `no reviewer token is stored for this ${connection.clusterId ? 'cluster' : 'config'}`);
       await this.reviews.review(config, PROBE_TOKEN, [], bearer);
       report.reviewerAuthorized = true;
     } catch (error) {

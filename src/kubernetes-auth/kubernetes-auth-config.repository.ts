@@ -49,6 +49,22 @@ export class KubernetesAuthConfigRepository extends TableRepository<KubernetesAu
     });
   }
 
+  /**
+   * How many configs list each of `clusterIds` (a cluster's `usedBy`), in one query: `clusterIds`
+   * is a short JSON array of UUIDs, so a quoted id inside it can only be that entry.
+   */
+  async countListing(clusterIds: string[]): Promise<Map<string, number>> {
+    const counts = new Map(clusterIds.map((id) => [id, 0]));
+    if (clusterIds.length === 0) return counts;
+    const rows = await this.run((repo) => {
+      const query = repo.createQueryBuilder('c').select(['c.id', 'c.clusterIds']);
+      clusterIds.forEach((id, i) => query.orWhere(`c.clusterIds LIKE :id${i}`, { [`id${i}`]: `%"${id}"%` }));
+      return query.getMany();
+    });
+    for (const row of rows) for (const id of row.clusterIds) if (counts.has(id)) counts.set(id, counts.get(id)! + 1);
+    return counts;
+  }
+
   async insert(row: KubernetesAuthConfig): Promise<void> {
     await this.run((repo) => repo.insert(row));
   }

@@ -6,12 +6,23 @@ import type { KubernetesAuthFieldsDto } from './dto/kubernetes-auth.dto.js';
 import type { LabelSelector, TokenReviewerSource, TrustedIp } from './kubernetes-auth-config.entity.js';
 import { checkSelector } from './namespace-selector.js';
 
-/** The stored, non-secret settings of a config plus whether a reviewer JWT is (to be) stored. */
-export interface ConfigSettings {
+/** How to reach a cluster and review its tokens: a config's own, or a shared cluster's. */
+export interface ConnectionSettings {
   kubernetesHost: string;
   caCert: string;
   verifyTlsCertificate: boolean;
   tokenReviewerSource: TokenReviewerSource;
+}
+
+/** The connection fields a config leaves out when it lists clusters (they come from the clusters). */
+export const CONNECTION_FIELDS = ['kubernetesHost', 'caCert', 'tokenReviewerSource', 'tokenReviewerJwt'] as const;
+
+/** Clusters one config may list. */
+export const MAX_CLUSTER_IDS = 20;
+
+/** The stored, non-secret settings of a config plus whether a reviewer JWT is (to be) stored. */
+export interface ConfigSettings extends ConnectionSettings {
+  clusterIds: string[];
   allowedNamespaces: string;
   allowedNames: string;
   allowedServiceAccounts: string;
@@ -30,6 +41,7 @@ export interface ConfigWarning {
 }
 
 export const DEFAULT_SETTINGS: Omit<ConfigSettings, 'tokenReviewerSource'> = {
+  clusterIds: [],
   kubernetesHost: '',
   caCert: '',
   verifyTlsCertificate: true,
@@ -53,27 +65,63 @@ export const IN_CLUSTER_HOST = 'https://kubernetes.default.svc';
  * cross-field rule of docs/api.md. `jwtStored` says whether a reviewer JWT will be stored after it.
  */
 export function resolveSettings(base: ConfigSettings | null, patch: KubernetesAuthFieldsDto, jwtStoredBefore: boolean): { settings: ConfigSettings; jwtStored: boolean; warnings: ConfigWarning[] } {
-  const jwtStored = patch.tokenReviewerJwt === undefined ? jwtStoredBefore : patch.tokenReviewerJwt !== null;
   const defaultSource: TokenReviewerSource = patch.tokenReviewerJwt ? 'stored' : 'client';
   const merged: ConfigSettings = {
     ...(base ?? { ...DEFAULT_SETTINGS, tokenReviewerSource: defaultSource }),
     ...definedOnly(patch),
   };
-  merged.kubernetesHost = merged.kubernetesHost.trim();
-  merged.caCert = merged.caCert.trim();
   merged.accessTokenTrustedIps = merged.accessTokenTrustedIps.map((ip) => ({ ipAddress: ip.ipAddress.trim() }));
   merged.namespaceSelector = plainSelector(merged.namespaceSelector);
-  const details = checkSettings(merged, jwtStored);
-  // A stored reviewer token is only ever sent to the host it was given for: moving the host
-  // needs the token again (else an admin could redirect a token they can never read).
-  if (base && merged.kubernetesHost !== base.kubernetesHost && merged.tokenReviewerSource === 'stored' && jwtStoredBefore && patch.tokenReviewerJwt === undefined) {
-    details.push({ field: 'tokenReviewerJwt', message: 'changing kubernetesHost needs tokenReviewerJwt again in the same request: a stored reviewer token is never sent to another host' });
+  merged.clusterIds = [...merged.clusterIds];
+  const details = checkSettings(merged);
+  let jwtStored: boolean;
+  if (merged.clusterIds.length > 0) {
+    // The clusters are the connection: the config's own is dropped, and naming it is an error.
+    for (const field of CONNECTION_FIELDS) {
+      if (patch[field] !== undefined) details.push({ field, message: `leave ${field} out when clusterIds is set: the listed clusters' connections are used` });
+    }
+    Object.assign(merged, { kubernetesHost: '', caCert: '', verifyTlsCertificate: true, tokenReviewerSource: 'client' } satisfies ConnectionSettings);
+    jwtStored = false;
+  } else {
+    const leavingClusters = (base?.clusterIds.length ?? 0) > 0;
+    // Back to an own connection: it is set up as on attach (the source defaults again).
+    if (leavingClusters && patch.tokenReviewerSource === undefined) merged.tokenReviewerSource = defaultSource;
+    jwtStored = patch.tokenReviewerJwt === undefined ? jwtStoredBefore && !leavingClusters : patch.tokenReviewerJwt !== null;
+    details.push(...checkConnection(merged, base, patch, jwtStoredBefore, jwtStored));
   }
   if (details.length) throw validationError(details, details[0].message);
   return { settings: merged, jwtStored, warnings: warningsFor(merged) };
 }
 
-function checkSettings(s: ConfigSettings, jwtStored: boolean): ValidationDetail[] {
+/** The stored, non-secret settings of a shared cluster. */
+export interface ClusterSettings extends ConnectionSettings {
+  name: string;
+  issuer: string;
+}
+
+/**
+ * Merges a cluster write (create: over the defaults; PATCH: over the stored cluster) and checks
+ * the connection rules, which are a config's own: one rule, one home.
+ */
+export function resolveClusterSettings(base: ClusterSettings | null, patch: Partial<ClusterSettings> & { tokenReviewerJwt?: string | null }, jwtStoredBefore: boolean): { settings: ClusterSettings; jwtStored: boolean; warnings: ConfigWarning[] } {
+  const { tokenReviewerJwt, ...fields } = patch;
+  const defaults: ClusterSettings = { name: '', kubernetesHost: '', caCert: '', verifyTlsCertificate: true, tokenReviewerSource: tokenReviewerJwt ? 'stored' : 'client', issuer: '' };
+  const merged: ClusterSettings = { ...(base ?? defaults), ...(Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<ClusterSettings>) };
+  merged.name = merged.name.trim();
+  const jwtStored = tokenReviewerJwt === undefined ? jwtStoredBefore : tokenReviewerJwt !== null;
+  const details = checkConnection(merged, base, { tokenReviewerJwt }, jwtStoredBefore, jwtStored);
+  if (details.length) throw validationError(details, details[0].message);
+  return { settings: merged, jwtStored, warnings: connectionWarnings(merged) };
+}
+
+/**
+ * The connection rules, for a config's own connection and a shared cluster alike. `base` is the
+ * stored connection on PATCH (null on create); `patch` the write, whose `tokenReviewerJwt` (if
+ * any) says what happens to the stored token.
+ */
+export function checkConnection(s: ConnectionSettings, base: ConnectionSettings | null, patch: { tokenReviewerJwt?: string | null }, jwtStoredBefore: boolean, jwtStored: boolean): ValidationDetail[] {
+  s.kubernetesHost = s.kubernetesHost.trim();
+  s.caCert = s.caCert.trim();
   const details: ValidationDetail[] = [];
   const hostProblem = checkHost(s);
   if (hostProblem) details.push({ field: 'kubernetesHost', message: hostProblem });
@@ -83,6 +131,18 @@ function checkSettings(s: ConfigSettings, jwtStored: boolean): ValidationDetail[
   if (s.tokenReviewerSource === 'stored' && !jwtStored) {
     details.push({ field: 'tokenReviewerJwt', message: 'tokenReviewerSource "stored" requires a tokenReviewerJwt' });
   }
+  // A stored reviewer token is only ever sent to the host it was given for: moving the host
+  // needs the token again (else an admin could redirect a token they can never read).
+  if (base && s.kubernetesHost !== base.kubernetesHost && s.tokenReviewerSource === 'stored' && jwtStoredBefore && patch.tokenReviewerJwt === undefined) {
+    details.push({ field: 'tokenReviewerJwt', message: 'changing kubernetesHost needs tokenReviewerJwt again in the same request: a stored reviewer token is never sent to another host' });
+  }
+  return details;
+}
+
+function checkSettings(s: ConfigSettings): ValidationDetail[] {
+  const details: ValidationDetail[] = [];
+  if (s.clusterIds.length > MAX_CLUSTER_IDS) details.push({ field: 'clusterIds', message: `at most ${MAX_CLUSTER_IDS} clusters` });
+  if (new Set(s.clusterIds).size !== s.clusterIds.length) details.push({ field: 'clusterIds', message: 'clusterIds lists a cluster twice' });
   if (s.accessTokenTTL > s.accessTokenMaxTTL) {
     details.push({ field: 'accessTokenTTL', message: `accessTokenTTL (${s.accessTokenTTL}) must not exceed accessTokenMaxTTL (${s.accessTokenMaxTTL})` });
   }
@@ -105,7 +165,7 @@ function checkSettings(s: ConfigSettings, jwtStored: boolean): ValidationDetail[
   return details;
 }
 
-function checkHost(s: ConfigSettings): string | undefined {
+function checkHost(s: ConnectionSettings): string | undefined {
   if (s.tokenReviewerSource === 'in-cluster') {
     // in-cluster sends Zerokey's own service-account token: only to the cluster Zerokey runs in.
     return !s.kubernetesHost || s.kubernetesHost === IN_CLUSTER_HOST ? undefined : `with tokenReviewerSource in-cluster Zerokey sends its own service-account token, so it only talks to its own cluster: leave kubernetesHost empty (${IN_CLUSTER_HOST})`;
@@ -144,9 +204,9 @@ export function warningsFor(s: ConfigSettings): ConfigWarning[] {
   if (!s.allowedAudience) {
     warnings.push({ code: 'AudienceNotSet', message: 'allowedAudience is empty: service-account tokens minted for any audience (e.g. for another service) are accepted and could be replayed here; set it (e.g. "zerokey") and mount a projected token with that audience' });
   }
-  if (!s.verifyTlsCertificate) {
-    warnings.push({ code: 'TlsVerificationDisabled', message: 'verifyTlsCertificate is false: the cluster’s identity is not checked, so a man in the middle could answer token reviews; set caCert instead' });
-  }
+  // With clusters, the connection warnings are the clusters' own (given when they are written).
+  if (s.clusterIds.length > 0) return warnings;
+  warnings.push(...connectionWarnings(s));
   if (s.tokenReviewerSource === 'client' && s.allowedAudience) {
     warnings.push({ code: 'ClientReviewerWithAudience', message: 'tokenReviewerSource "client" uses the workload’s own token as the reviewer bearer, but the API server does not accept tokens with a custom audience as bearers; use "stored" or "in-cluster"' });
   }
@@ -161,6 +221,11 @@ function plainSelector(selector: LabelSelector | null): LabelSelector | null {
     ...(matchLabels ? { matchLabels: { ...matchLabels } } : {}),
     ...(matchExpressions ? { matchExpressions: matchExpressions.map(({ key, operator, values }) => ({ key, operator, ...(values ? { values: [...values] } : {}) })) } : {}),
   };
+}
+
+export function connectionWarnings(s: ConnectionSettings): ConfigWarning[] {
+  if (s.verifyTlsCertificate) return [];
+  return [{ code: 'TlsVerificationDisabled', message: 'verifyTlsCertificate is false: the cluster’s identity is not checked, so a man in the middle could answer token reviews; set caCert instead' }];
 }
 
 function definedOnly(patch: KubernetesAuthFieldsDto): Partial<ConfigSettings> {

@@ -6,6 +6,9 @@ import { InClusterCredentials } from './in-cluster-credentials.js';
 import { KubernetesAuthConfigRepository } from './kubernetes-auth-config.repository.js';
 import { KubernetesAuthController } from './kubernetes-auth.controller.js';
 import { KubernetesAuthService } from './kubernetes-auth.service.js';
+import { KubernetesClusterRepository } from './kubernetes-cluster.repository.js';
+import { KubernetesClustersController } from './kubernetes-clusters.controller.js';
+import { KubernetesClustersService } from './kubernetes-clusters.service.js';
 import { KubernetesLoginController } from './kubernetes-login.controller.js';
 import { KubernetesLoginGuard } from './kubernetes-login.guard.js';
 import { KubernetesLoginService } from './kubernetes-login.service.js';
@@ -13,7 +16,7 @@ import { TokenReviewService } from './token-review.service.js';
 
 @Module({
   imports: [AccessTokensModule, IdentitiesModule],
-  controllers: [KubernetesAuthController, KubernetesLoginController],
-  providers: [KubernetesAuthConfigRepository, KubernetesAuthService, ConnectionCheckService, TokenReviewService, InClusterCredentials, KubernetesLoginService, KubernetesLoginGuard],
+  controllers: [KubernetesAuthController, KubernetesClustersController, KubernetesLoginController],
+  providers: [KubernetesAuthConfigRepository, KubernetesClusterRepository, KubernetesClustersService, KubernetesAuthService, ConnectionCheckService, TokenReviewService, InClusterCredentials, KubernetesLoginService, KubernetesLoginGuard],
 })
 export class KubernetesAuthModule {}

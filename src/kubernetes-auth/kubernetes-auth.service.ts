@@ -7,9 +7,8 @@ import type { ClientInfo } from '../common/auth/decorators.js';
 import type { Principal } from '../common/auth/principal.js';
 import { SecretBox } from '../common/crypto/secret-box.js';
 import { isUniqueViolation } from '../common/errors/database-errors.js';
-import { DomainError, validationError } from '../common/errors/domain-error.js';
+import { DomainError } from '../common/errors/domain-error.js';
 import { IpMatcher } from '../common/net/cidr.js';
-import { privateAddressesOf } from '../common/net/private-address.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { IdentitiesService } from '../identities/identities.service.js';
@@ -17,7 +16,10 @@ import { IdentityHooks } from '../identities/identity-hooks.js';
 import type { KubernetesAuthDto, KubernetesAuthFieldsDto } from './dto/kubernetes-auth.dto.js';
 import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
 import { KubernetesAuthConfigRepository } from './kubernetes-auth-config.repository.js';
-import { TokenReviewService } from './token-review.service.js';
+import { assertHostAllowed } from './host-policy.js';
+import type { KubernetesCluster } from './kubernetes-cluster.entity.js';
+import { KubernetesClustersService } from './kubernetes-clusters.service.js';
+import { type ClusterConnection, TokenReviewService } from './token-review.service.js';
 import { type ConfigSettings, type ConfigWarning, resolveSettings } from './kubernetes-auth-config.rules.js';
 
 export const KUBERNETES_AUTH_METHOD = 'kubernetes';
@@ -27,6 +29,15 @@ const LOGIN_CONFIG_CACHE_SIZE = 1000;
 
 /** The trusted IPs of a config as the plain list its tokens carry. */
 const trustedIpList = (config: Pick<KubernetesAuthConfig, 'accessTokenTrustedIps'>): string[] => config.accessTokenTrustedIps.map((ip) => ip.ipAddress);
+
+/** The connection a login uses: the config's own, or the cluster its token's issuer picked. */
+export interface LoginConnection {
+  endpoint: ClusterConnection;
+  /** The shared cluster's id; null for the config's own connection. */
+  clusterId: string | null;
+  /** The stored reviewer JWT of that connection (decrypted once per version), or null. */
+  reviewerJwt(): string | null;
+}
 
 const notConfigured = (): DomainError => new DomainError('KubernetesAuthNotConfigured', 'Kubernetes auth is not configured for this identity');
 
@@ -46,6 +57,7 @@ export class KubernetesAuthService implements OnModuleInit {
     private readonly secretBox: SecretBox,
     private readonly audit: AuditService,
     private readonly reviews: TokenReviewService,
+    private readonly clusters: KubernetesClustersService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -62,13 +74,16 @@ export class KubernetesAuthService implements OnModuleInit {
   async attach(principal: Principal, identityId: string, dto: KubernetesAuthFieldsDto, client: ClientInfo): Promise<{ identityKubernetesAuth: KubernetesAuthDto; warnings: ConfigWarning[] }> {
     const identity = await this.identities.authorize(principal, identityId, 'admin');
     if (await this.repo.existsForIdentity(identityId)) throw alreadyConfigured();
-    const { settings, warnings } = resolveSettings(null, dto, false);
-    await this.assertHostAllowed(settings.kubernetesHost);
+    const { settings, jwtStored, warnings } = resolveSettings(null, dto, false);
+    await assertHostAllowed(settings.kubernetesHost, this.config.allowPrivateKubernetesHosts);
     const now = new Date();
     const id = randomUUID();
-    const row: KubernetesAuthConfig = { id, identityId, ...settings, clusterIds: [], tokenReviewerJwtEncrypted: this.sealJwt(id, dto.tokenReviewerJwt), version: 1, createdAt: now, updatedAt: now };
+    const row: KubernetesAuthConfig = { id, identityId, ...settings, tokenReviewerJwtEncrypted: jwtStored ? this.sealJwt(id, dto.tokenReviewerJwt) : null, version: 1, createdAt: now, updatedAt: now };
     try {
-      await this.repo.insert(row);
+      await this.uow.transaction(async () => {
+        await this.clusters.assertOfOrganization(identity.orgId, settings.clusterIds);
+        await this.repo.insert(row);
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw alreadyConfigured();
       throw error;
@@ -85,12 +100,13 @@ export class KubernetesAuthService implements OnModuleInit {
   async update(principal: Principal, identityId: string, dto: KubernetesAuthFieldsDto, client: ClientInfo): Promise<{ identityKubernetesAuth: KubernetesAuthDto; warnings: ConfigWarning[] }> {
     const identity = await this.identities.authorize(principal, identityId, 'admin');
     const current = await this.load(identityId);
-    const { settings, warnings } = resolveSettings(settingsOf(current), dto, current.tokenReviewerJwtEncrypted !== null);
-    if (dto.kubernetesHost !== undefined) await this.assertHostAllowed(settings.kubernetesHost);
-    const encrypted = dto.tokenReviewerJwt === undefined ? current.tokenReviewerJwtEncrypted : this.sealJwt(current.id, dto.tokenReviewerJwt);
+    const { settings, jwtStored, warnings } = resolveSettings(settingsOf(current), dto, current.tokenReviewerJwtEncrypted !== null);
+    if (dto.kubernetesHost !== undefined) await assertHostAllowed(settings.kubernetesHost, this.config.allowPrivateKubernetesHosts);
+    const encrypted = !jwtStored ? null : dto.tokenReviewerJwt === undefined ? current.tokenReviewerJwtEncrypted : this.sealJwt(current.id, dto.tokenReviewerJwt);
     const updatedAt = new Date();
     // Tokens carry their config's current trusted IPs: a new list reaches them in the same commit.
     await this.uow.transaction(async () => {
+      if (dto.clusterIds !== undefined) await this.clusters.assertOfOrganization(identity.orgId, settings.clusterIds);
       await this.repo.update(current.id, { ...settings, tokenReviewerJwtEncrypted: encrypted, updatedAt });
       if (dto.accessTokenTrustedIps !== undefined) await this.tokens.setTrustedIps(current.id, trustedIpList(settings));
     });
@@ -141,6 +157,16 @@ export class KubernetesAuthService implements OnModuleInit {
     return { trustedIps: trustedIpList(current) };
   }
 
+  /**
+   * Login step 1's choice of connection: the config's own, or, when it lists clusters, the one
+   * the token's (unverified) issuer picks (401 UnknownCluster).
+   */
+  async connectionFor(config: KubernetesAuthConfig, orgId: string, issuer: string | undefined): Promise<LoginConnection> {
+    if (config.clusterIds.length === 0) return { endpoint: config, clusterId: null, reviewerJwt: () => this.reviewerJwt(config) };
+    const cluster: KubernetesCluster = await this.clusters.forLogin(orgId, config.clusterIds, issuer);
+    return { endpoint: cluster, clusterId: cluster.id, reviewerJwt: () => this.clusters.reviewerJwt(cluster) };
+  }
+
   /** The stored reviewer JWT, decrypted once per config version, only for the TokenReview call. */
   reviewerJwt(config: KubernetesAuthConfig): string | null {
     let jwt = this.reviewerJwts.get(config);
@@ -153,23 +179,6 @@ export class KubernetesAuthService implements OnModuleInit {
 
   ipMatcher(config: Pick<KubernetesAuthConfig, 'accessTokenTrustedIps'>): IpMatcher {
     return IpMatcher.of(trustedIpList(config));
-  }
-
-  /**
-   * With ALLOW_PRIVATE_KUBERNETES_HOSTS=false, a host that is or resolves to a loopback, private,
-   * link-local or metadata address is refused here (and again at connect time, against rebinding).
-   */
-  private async assertHostAllowed(host: string): Promise<void> {
-    if (this.config.allowPrivateKubernetesHosts || !host) return;
-    let refused: string[];
-    try {
-      refused = await privateAddressesOf(new URL(host).hostname);
-    } catch {
-      return; // Unresolvable now: the connect-time check still applies.
-    }
-    if (refused.length) {
-      throw validationError([{ field: 'kubernetesHost', message: `kubernetesHost resolves to a private address (${refused[0]}), which ALLOW_PRIVATE_KUBERNETES_HOSTS=false refuses` }]);
-    }
   }
 
   private async load(identityId: string): Promise<KubernetesAuthConfig> {
@@ -192,7 +201,7 @@ function alreadyConfigured(): DomainError {
 }
 
 function settingsOf(row: KubernetesAuthConfig): ConfigSettings {
-  const { id: _id, identityId: _identity, tokenReviewerJwtEncrypted: _jwt, version: _v, createdAt: _c, updatedAt: _u, clusterIds: _clusters, ...settings } = row;
+  const { id: _id, identityId: _identity, tokenReviewerJwtEncrypted: _jwt, version: _v, createdAt: _c, updatedAt: _u, ...settings } = row;
   return settings;
 }
 

@@ -11,9 +11,9 @@ import { assertBindings, namespaceNotAllowed } from './bindings.js';
 import type { KubernetesLoginDto } from './dto/kubernetes-auth.dto.js';
 import { InClusterCredentials } from './in-cluster-credentials.js';
 import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
-import { KUBERNETES_AUTH_METHOD, KubernetesAuthService } from './kubernetes-auth.service.js';
+import { KUBERNETES_AUTH_METHOD, KubernetesAuthService, type LoginConnection } from './kubernetes-auth.service.js';
 import { selectorMatches } from './namespace-selector.js';
-import { type ClaimedServiceAccount, decodeServiceAccountJwt, EXP_LEEWAY_SECONDS } from './service-account-jwt.js';
+import { type ClaimedServiceAccount, decodeServiceAccountJwt, EXP_LEEWAY_SECONDS, unverifiedIssuer } from './service-account-jwt.js';
 import { type ReviewedUser, TokenReviewService } from './token-review.service.js';
 import { LRUCache } from 'lru-cache';
 
@@ -57,17 +57,20 @@ export class KubernetesLoginService {
     const identity = await this.identityOf(body.identityId);
     await this.assertOrganization(identity, body.organizationSlug ?? body.subOrganizationName);
     let claimed: ClaimedServiceAccount | undefined;
+    let clusterId: string | null = null;
     try {
+      const connection = await this.configs.connectionFor(config, identity.orgId, unverifiedIssuer(body.jwt));
+      clusterId = connection.clusterId;
       if (!this.configs.ipMatcher(config).contains(client.ip)) {
         throw new DomainError('IpNotTrusted', `client IP ${client.ip} is not in the trusted IPs of this identity`);
       }
       claimed = this.precheck(config, body.jwt);
-      const bearer = await this.bearer(config, body.jwt);
-      const user = await this.review(config, body.jwt, bearer);
-      const subject = await this.checkReview(config, claimed, user, bearer);
+      const bearer = await this.bearer(connection, body.jwt);
+      const user = await this.review(config, connection, body.jwt, bearer);
+      const subject = await this.checkReview(config, connection, claimed, user, bearer);
       return { config, identity, subject };
     } catch (error) {
-      if (error instanceof DomainError) await this.recordAttempt(identity, client, error, claimed);
+      if (error instanceof DomainError) await this.recordAttempt(identity, client, error, claimed, clusterId);
       throw error;
     }
   }
@@ -75,7 +78,7 @@ export class KubernetesLoginService {
   /** Step 7: the access token, with TTLs frozen from the config. */
   async issue(login: VerifiedLogin, client: ClientInfo): Promise<IssuedToken> {
     const { config, identity, subject } = login;
-    const audit: AuditEntry = { event: 'kubernetes-auth.login', outcome: 'success', orgId: identity.orgId, identityId: identity.id, actor: { kind: 'anonymous' }, client, metadata: { namespace: subject.namespace, serviceAccountName: subject.serviceAccountName, ...(subject.podName ? { podName: subject.podName } : {}) } };
+    const audit: AuditEntry = { event: 'kubernetes-auth.login', outcome: 'success', orgId: identity.orgId, identityId: identity.id, actor: { kind: 'anonymous' }, client, metadata: { namespace: subject.namespace, serviceAccountName: subject.serviceAccountName, ...(subject.podName ? { podName: subject.podName } : {}), ...(subject.clusterId ? { clusterId: subject.clusterId } : {}) } };
     const token: IssueTokenInput = {
       identityId: identity.id,
       orgId: identity.orgId,
@@ -142,8 +145,8 @@ export class KubernetesLoginService {
   }
 
   /** Steps 4-5: the TokenReview, with the reviewer bearer of the config's source. */
-  private async review(config: KubernetesAuthConfig, jwt: string, bearer: string): Promise<ReviewedUser> {
-    const verdict = await this.reviews.review(config, jwt, config.allowedAudience ? [config.allowedAudience] : [], bearer);
+  private async review(config: KubernetesAuthConfig, connection: LoginConnection, jwt: string, bearer: string): Promise<ReviewedUser> {
+    const verdict = await this.reviews.review(connection.endpoint, jwt, config.allowedAudience ? [config.allowedAudience] : [], bearer);
     if (!verdict.authenticated) throw new DomainError('ServiceAccountTokenRejected', `the cluster rejected the service-account token: ${verdict.error}`);
     if (config.allowedAudience && !verdict.audiences.includes(config.allowedAudience)) {
       throw new DomainError('AudienceNotAllowed', `the cluster did not confirm audience "${config.allowedAudience}" for the service-account token`);
@@ -156,7 +159,7 @@ export class KubernetesLoginService {
    * (the pod as the cluster reviewed it), and last, when `allowedNamespaces` did not admit the
    * namespace, the namespace selector against the namespace's labels as the cluster has them.
    */
-  private async checkReview(config: KubernetesAuthConfig, claimed: ClaimedServiceAccount, user: ReviewedUser, bearer: string): Promise<TokenSubject> {
+  private async checkReview(config: KubernetesAuthConfig, connection: LoginConnection, claimed: ClaimedServiceAccount, user: ReviewedUser, bearer: string): Promise<TokenSubject> {
     const match = SERVICE_ACCOUNT_USERNAME.exec(user.username);
     if (!match) throw new DomainError('NotAServiceAccount', `the cluster authenticated "${user.username}", which is not a service account`);
     const [, namespace, name] = match;
@@ -166,22 +169,24 @@ export class KubernetesLoginService {
     const podName = first(user.extra['authentication.kubernetes.io/pod-name']) ?? claimed.podName;
     const podUid = first(user.extra['authentication.kubernetes.io/pod-uid']) ?? claimed.podUid;
     const { namespaceBySelector } = assertBindings(config, { namespace, name, podName });
-    if (namespaceBySelector && !selectorMatches(config.namespaceSelector!, await this.reviews.namespaceLabels(config, namespace, bearer))) {
+    if (namespaceBySelector && !selectorMatches(config.namespaceSelector!, await this.reviews.namespaceLabels(connection.endpoint, namespace, bearer))) {
       throw namespaceNotAllowed(namespace, ': its labels do not match the namespaceSelector');
     }
-    return { namespace, serviceAccountName: name, serviceAccountUid: user.uid, ...(podName ? { podName } : {}), ...(podUid ? { podUid } : {}) };
+    return { namespace, serviceAccountName: name, serviceAccountUid: user.uid, ...(podName ? { podName } : {}), ...(podUid ? { podUid } : {}), ...(connection.clusterId ? { clusterId: connection.clusterId } : {}) };
   }
 
-  private async bearer(config: KubernetesAuthConfig, jwt: string): Promise<string> {
-    if (config.tokenReviewerSource === 'client') return jwt;
-    if (config.tokenReviewerSource === 'in-cluster') return this.inCluster.token();
-    const stored = this.configs.reviewerJwt(config);
-    if (!stored) throw new DomainError('TokenReviewerUnauthorized', 'no reviewer token is stored for this config: set tokenReviewerJwt');
+  private async bearer(connection: LoginConnection, jwt: string): Promise<string> {
+    const source = connection.endpoint.tokenReviewerSource;
+    if (source === 'client') return jwt;
+    if (source === 'in-cluster') return this.inCluster.token();
+    const stored = connection.reviewerJwt();
+    if (!stored) throw new DomainError('TokenReviewerUnauthorized', `no reviewer token is stored for this ${connection.clusterId ? 'cluster' : 'config'}: set tokenReviewerJwt`);
     return stored;
   }
 
-  private recordAttempt(identity: LoginIdentity, client: ClientInfo, error: DomainError, claimed: ClaimedServiceAccount | undefined): Promise<void> {
+  private recordAttempt(identity: LoginIdentity, client: ClientInfo, error: DomainError, claimed: ClaimedServiceAccount | undefined, clusterId: string | null): Promise<void> {
     const metadata: Record<string, string> = claimed ? { namespace: claimed.namespace, serviceAccountName: claimed.name } : {};
+    if (clusterId) metadata.clusterId = clusterId;
     metadata.reason = error.message.slice(0, 500);
     return this.audit.record({ event: 'kubernetes-auth.login', outcome: 'failure', errorCode: error.code, orgId: identity.orgId, identityId: identity.id, actor: { kind: 'anonymous' }, client, metadata });
   }

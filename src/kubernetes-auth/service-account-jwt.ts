@@ -32,6 +32,12 @@ export function decodeServiceAccountJwt(jwt: string): ClaimedServiceAccount {
   return claimed;
 }
 
+/** The token's `iss`, read without trusting it (login step 1 picks a cluster by it); undefined when there is none to read. */
+export function unverifiedIssuer(jwt: string): string | undefined {
+  const payload = parseJson(jwt.split('.')[1] ?? '');
+  return typeof payload?.iss === 'string' ? payload.iss : undefined;
+}
+
 function projectedClaims(payload: Record<string, unknown>): ClaimedServiceAccount | null {
   const k8s = asObject(payload['kubernetes.io']);
   const sa = asObject(k8s?.serviceaccount);

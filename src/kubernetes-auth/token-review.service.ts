@@ -26,6 +26,12 @@ export interface ReviewedUser {
   extra: Record<string, string[]>;
 }
 
+/**
+ * What a cluster client is made from: a config's own connection, or a shared cluster's (both are
+ * rows with a UUID and a version, so one cache holds both).
+ */
+export type ClusterConnection = Pick<KubernetesAuthConfig, 'id' | 'version' | 'kubernetesHost' | 'caCert' | 'verifyTlsCertificate' | 'tokenReviewerSource'>;
+
 export type ReviewVerdict = { authenticated: true; user: ReviewedUser; audiences: string[] } | { authenticated: false; error: string };
 
 interface ClusterClient {
@@ -40,7 +46,7 @@ interface ClusterClient {
 }
 
 /**
- * The only code that talks to a cluster. One client per (config id, version): client-node's
+ * The only code that talks to a cluster. One client per connection (config or cluster id, version): client-node's
  * generated APIs over a ClusterTransport (keep-alive pool with the config's CA, a timeout on every
  * call, the call's bearer). Never logs a TokenReview: its body echoes the reviewed token.
  *
@@ -70,7 +76,7 @@ export class TokenReviewService implements OnApplicationShutdown {
 
 
   /** POST a TokenReview of `token` with `bearer` as the reviewer; cluster faults become DomainErrors. */
-  async review(config: KubernetesAuthConfig, token: string, audiences: string[], bearer: string): Promise<ReviewVerdict> {
+  async review(config: ClusterConnection, token: string, audiences: string[], bearer: string): Promise<ReviewVerdict> {
     const client = await this.client(config);
     const body: V1TokenReview = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences.length ? { audiences } : {}) } };
     const started = performance.now();
@@ -86,7 +92,7 @@ export class TokenReviewService implements OnApplicationShutdown {
   }
 
   /** GET /version (any caller may ask; proves reachability and TLS, not the reviewer's rights). */
-  async version(config: KubernetesAuthConfig): Promise<string> {
+  async version(config: ClusterConnection): Promise<string> {
     const client = await this.client(config);
     try {
       const info = await running(client, () => client.versions.getCode({}, { httpApi: client.transport.library(null) }));
@@ -102,7 +108,7 @@ export class TokenReviewService implements OnApplicationShutdown {
    * bearer and kept for KUBERNETES_NAMESPACE_CACHE_S. 403 → NamespaceReadForbidden, 404 →
    * NamespaceNotAllowed; other faults as for a TokenReview.
    */
-  async namespaceLabels(config: KubernetesAuthConfig, namespace: string, bearer: string): Promise<Record<string, string>> {
+  async namespaceLabels(config: ClusterConnection, namespace: string, bearer: string): Promise<Record<string, string>> {
     const key = `${config.id}:${config.version}:${namespace}`;
     const kept = this.namespaceLabelsKept?.get(key);
     if (kept) return kept;
@@ -121,7 +127,7 @@ export class TokenReviewService implements OnApplicationShutdown {
     return labels;
   }
 
-  private async client(config: KubernetesAuthConfig): Promise<ClusterClient> {
+  private async client(config: ClusterConnection): Promise<ClusterClient> {
     const cached = this.clients.get(config.id);
     if (cached && cached.version === config.version) return cached;
     const ca = config.caCert || (config.tokenReviewerSource === 'in-cluster' ? await this.inCluster.caCert() : '');
@@ -143,9 +149,9 @@ export class TokenReviewService implements OnApplicationShutdown {
     return client;
   }
 
-  /** Releases the client of a deleted config (once its running calls are done). */
-  forget(configId: string): void {
-    this.clients.delete(configId);
+  /** Releases the client of a deleted config or cluster (once its running calls are done). */
+  forget(connectionId: string): void {
+    this.clients.delete(connectionId);
   }
 }
 

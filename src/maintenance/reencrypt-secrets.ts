@@ -4,6 +4,8 @@ import { signingKeyAad } from '../access-tokens/signing-keys.service.js';
 import type { SecretBox } from '../common/crypto/secret-box.js';
 import { KubernetesAuthConfig } from '../kubernetes-auth/kubernetes-auth-config.entity.js';
 import { reviewerJwtAad } from '../kubernetes-auth/kubernetes-auth.service.js';
+import { KubernetesCluster } from '../kubernetes-auth/kubernetes-cluster.entity.js';
+import { clusterReviewerJwtAad } from '../kubernetes-auth/kubernetes-clusters.service.js';
 
 export interface ReencryptResult {
   reviewerJwts: number;
@@ -16,14 +18,8 @@ export interface ReencryptResult {
  */
 export async function reencryptSecrets(dataSource: DataSource, box: SecretBox): Promise<ReencryptResult> {
   const result: ReencryptResult = { reviewerJwts: 0, signingKeys: 0 };
-  const configs = await dataSource.getRepository(KubernetesAuthConfig).find({ select: { id: true, tokenReviewerJwtEncrypted: true } });
-  for (const config of configs) {
-    const sealed = config.tokenReviewerJwtEncrypted;
-    if (!sealed || box.isCurrent(sealed)) continue;
-    const resealed = box.encrypt(box.decrypt(sealed, reviewerJwtAad(config.id)), reviewerJwtAad(config.id));
-    await dataSource.getRepository(KubernetesAuthConfig).update({ id: config.id, tokenReviewerJwtEncrypted: sealed }, { tokenReviewerJwtEncrypted: resealed });
-    result.reviewerJwts++;
-  }
+  result.reviewerJwts += await resealReviewerJwts(dataSource, box, KubernetesAuthConfig, reviewerJwtAad);
+  result.reviewerJwts += await resealReviewerJwts(dataSource, box, KubernetesCluster, clusterReviewerJwtAad);
   const keys = await dataSource.getRepository(SigningKey).find({ select: { kid: true, privateKeyEncrypted: true } });
   for (const key of keys) {
     if (box.isCurrent(key.privateKeyEncrypted)) continue;
@@ -32,4 +28,17 @@ export async function reencryptSecrets(dataSource: DataSource, box: SecretBox): 
     result.signingKeys++;
   }
   return result;
+}
+
+/** Re-seals the reviewer JWTs of one table (configs or clusters), each bound to its row by `aad`. */
+async function resealReviewerJwts(dataSource: DataSource, box: SecretBox, entity: typeof KubernetesAuthConfig | typeof KubernetesCluster, aad: (id: string) => string): Promise<number> {
+  const repo = dataSource.getRepository<{ id: string; tokenReviewerJwtEncrypted: string | null }>(entity);
+  let count = 0;
+  for (const row of await repo.find({ select: { id: true, tokenReviewerJwtEncrypted: true } })) {
+    const sealed = row.tokenReviewerJwtEncrypted;
+    if (!sealed || box.isCurrent(sealed)) continue;
+    await repo.update({ id: row.id, tokenReviewerJwtEncrypted: sealed }, { tokenReviewerJwtEncrypted: box.encrypt(box.decrypt(sealed, aad(row.id)), aad(row.id)) });
+    count++;
+  }
+  return count;
 }

@@ -170,6 +170,27 @@ describe('Kubernetes login against a real kube-apiserver', () => {
     });
   });
 
+  describe('a shared cluster', () => {
+    it('a config listing a cluster registered with the server’s issuer logs in through it; another issuer is 401 UnknownCluster', async () => {
+      const created = await request(w.t.url)
+        .post(`/api/v1/organizations/${w.admin.orgId}/kubernetes-clusters`)
+        .set(auth(w.admin.token))
+        .send({ name: 'real', kubernetesHost: w.plane.url, caCert: w.plane.caPem, tokenReviewerJwt: w.reviewerJwt, issuer: KUBE_ISSUER });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const clusterId = created.body.kubernetesCluster.id as string;
+      const id = await realIdentity(w, { kubernetesHost: undefined, caCert: undefined, tokenReviewerJwt: undefined, clusterIds: [clusterId] });
+      const ok = await realLogin(w, id, await podToken());
+      expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+      expect(decodeJwt(ok.body.accessToken)).toMatchObject({ kubernetes: { clusterId, serviceAccountUid: w.checkout.uid } });
+      const check = await request(w.t.url).post(`/api/v1/kubernetes-clusters/${clusterId}/check`).set(auth(w.admin.token));
+      expect(check.body).toMatchObject({ reachable: true, tls: true, reviewerAuthorized: true, kubernetesVersion: KUBERNETES_VERSION, errors: [] });
+
+      const patched = await request(w.t.url).patch(`/api/v1/kubernetes-clusters/${clusterId}`).set(auth(w.admin.token)).send({ issuer: 'https://elsewhere.example.com' });
+      expect(patched.status).toBe(200);
+      expectError(await realLogin(w, id, await podToken()), 401, 'UnknownCluster');
+    });
+  });
+
   describe('the /check report', () => {
     it('healthy: reachable, TLS, reviewer authorized, the real version', async () => {
       const res = await connectionCheck(w, stored);

@@ -18,10 +18,11 @@ export class ParseIdPipe extends ParseUUIDPipe {
   }
 }
 
-/** A UUID body or query field (422 ValidationError when it is not one), in lower case. */
-export function IsId(): PropertyDecorator {
+/** A UUID body or query field (422 ValidationError when it is not one), in lower case; `each` for an array of them. */
+export function IsId(options: { each?: boolean } = {}): PropertyDecorator {
+  const lower = (value: unknown): unknown => (typeof value === 'string' ? value.toLowerCase() : value);
   return applyDecorators(
-    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value)),
-    IsUUID('all'),
+    Transform(({ value }: { value: unknown }) => (options.each && Array.isArray(value) ? value.map(lower) : lower(value))),
+    IsUUID('all', { each: options.each ?? false }),
   );
 }

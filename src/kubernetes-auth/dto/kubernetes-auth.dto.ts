@@ -55,11 +55,11 @@ export class LabelSelectorDto {
 }
 
 /**
- * Every field of the Kubernetes auth config (docs/api.md "Kubernetes auth config fields"). All optional here: defaults and
- * cross-field rules (host required, TTL ≤ max TTL, binds something) are applied by the service
- * to the merged config, for attach and PATCH alike.
+ * How to reach a cluster and review its tokens, for a config's own connection and a shared
+ * cluster alike (docs/api.md "Kubernetes auth config fields"); the rules across fields are
+ * checkConnection's.
  */
-export class KubernetesAuthFieldsDto {
+export class ConnectionFieldsDto {
   @ApiPropertyOptional({ example: 'https://kubernetes.example.com:6443', description: 'https:// URL (http:// only with verifyTlsCertificate false); required unless in-cluster' })
   @OptionalButNotNull()
   @IsString()
@@ -92,6 +92,20 @@ export class KubernetesAuthFieldsDto {
   // three-byte characters made a ciphertext too long for MySQL's TEXT column (a 500).
   @Matches(/^[\x21-\x7e]+$/, { message: 'tokenReviewerJwt must be a bearer token: visible ASCII characters, no spaces or line breaks' })
   tokenReviewerJwt?: string | null;
+}
+
+/**
+ * Every field of the Kubernetes auth config (docs/api.md "Kubernetes auth config fields"). All optional here: defaults and
+ * cross-field rules (host required, TTL ≤ max TTL, binds something) are applied by the service
+ * to the merged config, for attach and PATCH alike.
+ */
+export class KubernetesAuthFieldsDto extends ConnectionFieldsDto {
+  @ApiPropertyOptional({ type: [String], format: 'uuid', default: [], maxItems: 20, description: 'shared clusters of the identity’s organization; when non-empty, kubernetesHost, caCert, tokenReviewerSource and tokenReviewerJwt must be left out' })
+  @OptionalButNotNull()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsId({ each: true })
+  clusterIds?: string[];
 
   @ApiPropertyOptional({ example: 'shop,web-*', description: 'comma-separated names or globs' })
   @OptionalButNotNull()
@@ -163,6 +177,7 @@ export class KubernetesAuthFieldsDto {
 export class KubernetesAuthDto {
   @ApiProperty() id: string;
   @ApiProperty() identityId: string;
+  @ApiProperty({ type: [String], format: 'uuid' }) clusterIds: string[];
   @ApiProperty() kubernetesHost: string;
   @ApiProperty() caCert: string;
   @ApiProperty() verifyTlsCertificate: boolean;

@@ -41,11 +41,14 @@ type FieldKind =
   | 'audience'
   | 'int'
   | 'trustedIps'
+  | 'selector'
+  | 'clusterIds'
+  | 'issuer'
   | 'identityId'
   | 'workloadJwt'
   | 'accessToken';
 type QueryKind = 'offset' | 'limit' | 'search' | 'identityRole' | 'sort' | 'order' | 'event' | 'uuid' | 'outcome' | 'date';
-type ParamKind = 'identityId' | 'victimIdentityId' | 'configVictimId' | 'orgId' | 'membershipId' | 'tokenId';
+type ParamKind = 'identityId' | 'victimIdentityId' | 'configVictimId' | 'orgId' | 'membershipId' | 'tokenId' | 'clusterId' | 'clusterVictimId';
 
 interface RouteSpec {
   name: string;
@@ -82,8 +85,21 @@ const KUBERNETES_FIELDS: Record<string, FieldKind> = {
   accessTokenMaxTTL: 'int',
   accessTokenNumUsesLimit: 'int',
   accessTokenTrustedIps: 'trustedIps',
+  allowedPodNames: 'list',
+  namespaceSelector: 'selector',
+  clusterIds: 'clusterIds',
 };
 const K8S_CONFIG = '/api/v1/auth/kubernetes-auth/identities/:identityId';
+const CLUSTER_FIELDS: Record<string, FieldKind> = {
+  name: 'name',
+  kubernetesHost: 'host',
+  caCert: 'pem',
+  verifyTlsCertificate: 'bool',
+  tokenReviewerSource: 'source',
+  tokenReviewerJwt: 'reviewer',
+  issuer: 'issuer',
+};
+const CLUSTER = '/api/v1/kubernetes-clusters/:clusterId';
 
 /** Every route of the controllers. Destructive routes come last and get their own victims. */
 const ROUTES: RouteSpec[] = [
@@ -117,6 +133,11 @@ const ROUTES: RouteSpec[] = [
   { name: 'kubernetes-auth get', method: 'GET', path: K8S_CONFIG, params: { identityId: 'identityId' }, ok: [200] },
   { name: 'kubernetes-auth patch', method: 'PATCH', path: K8S_CONFIG, params: { identityId: 'identityId' }, body: KUBERNETES_FIELDS, ok: [200] },
   { name: 'kubernetes-auth check', method: 'POST', path: `${K8S_CONFIG}/check`, params: { identityId: 'identityId' }, ok: [200] },
+  { name: 'clusters create', method: 'POST', path: '/api/v1/organizations/:orgId/kubernetes-clusters', params: { orgId: 'orgId' }, body: CLUSTER_FIELDS, ok: [201] },
+  { name: 'clusters list', method: 'GET', path: '/api/v1/organizations/:orgId/kubernetes-clusters', params: { orgId: 'orgId' }, query: { ...PAGINATION, search: 'search' }, ok: [200] },
+  { name: 'clusters get', method: 'GET', path: CLUSTER, params: { clusterId: 'clusterId' }, ok: [200] },
+  { name: 'clusters patch', method: 'PATCH', path: CLUSTER, params: { clusterId: 'clusterId' }, body: CLUSTER_FIELDS, ok: [200] },
+  { name: 'clusters check', method: 'POST', path: `${CLUSTER}/check`, params: { clusterId: 'clusterId' }, ok: [200] },
   { name: 'access-tokens list', method: 'GET', path: '/api/v1/identities/:identityId/access-tokens', params: { identityId: 'identityId' }, query: PAGINATION, ok: [200] },
   { name: 'audit-logs (organization)', method: 'GET', path: '/api/v1/organizations/:orgId/audit-logs', params: { orgId: 'orgId' }, query: AUDIT_QUERY, ok: [200] },
   { name: 'audit-logs (admin)', method: 'GET', path: '/api/v1/admin/audit-logs', query: AUDIT_QUERY, ok: [200] },
@@ -127,6 +148,7 @@ const ROUTES: RouteSpec[] = [
   { name: 'access-tokens revoke one', method: 'DELETE', path: '/api/v1/identities/:identityId/access-tokens/:tokenId', params: { identityId: 'identityId', tokenId: 'tokenId' }, ok: [200] },
   { name: 'access-tokens revoke-all', method: 'POST', path: '/api/v1/identities/:identityId/access-tokens/revoke-all', params: { identityId: 'identityId' }, ok: [200] },
   { name: 'kubernetes-auth delete', method: 'DELETE', path: K8S_CONFIG, params: { identityId: 'configVictimId' }, ok: [200] },
+  { name: 'clusters delete', method: 'DELETE', path: CLUSTER, params: { clusterId: 'clusterVictimId' }, ok: [200] },
   { name: 'identities delete', method: 'DELETE', path: '/api/v1/identities/:identityId', params: { identityId: 'victimIdentityId' }, ok: [200] },
   { name: 'memberships delete', method: 'DELETE', path: '/api/v1/organizations/:orgId/memberships/:membershipId', params: { orgId: 'orgId', membershipId: 'membershipId' }, ok: [200] },
   { name: 'logout', method: 'POST', path: '/api/v1/auth/logout', ok: [200], bearer: 'fresh-session' },
@@ -341,6 +363,16 @@ function fieldArbitrary(kind: FieldKind, fx: Fixtures): fc.Arbitrary<unknown> {
         fc.array(fc.record({ ipAddress: fc.oneof(fc.ipV4(), fc.ipV6(), fc.constantFrom('0.0.0.0/0', '::/0', '10.0.0.0/33', '::ffff:10.0.0.0/104', 'fe80::1%eth0', '1.2.3.4/', '/8', 'x', '', '999.1.1.1')) }), { maxLength: 4 }),
         fc.constantFrom([], [{}], [{ ipAddress: null }], [null], ['1.2.3.4'], Array.from({ length: 101 }, () => ({ ipAddress: '1.2.3.4' }))),
       );
+    case 'selector':
+      return fc.oneof(
+        fc.record({ matchLabels: fc.dictionary(fc.constantFrom('team', 'tier', 'kubernetes.io/metadata.name', 'bad key', '__proto__', ''), fc.constantFrom('shop', '', 'x'.repeat(64), 'a b')) }, { requiredKeys: [] }),
+        fc.record({ matchExpressions: fc.array(fc.record({ key: fc.constantFrom('team', 'bad key', ''), operator: fc.constantFrom('In', 'NotIn', 'Exists', 'DoesNotExist', 'in', 'Gt'), values: fc.oneof(fc.array(fc.constantFrom('a', '', 'x'.repeat(70)), { maxLength: 3 }), hostileScalar) }, { requiredKeys: ['key'] }), { maxLength: 3 }) }),
+        fc.constantFrom(null, {}, [], 'team=shop', { matchLabels: [] }, { matchExpressions: {} }, { matchLabels: { team: { nested: 1 } } }),
+      );
+    case 'clusterIds':
+      return fc.oneof(fc.constant([fx.clusterId]), fc.constantFrom([], [fx.clusterId, fx.clusterId], [fx.clusterId.toUpperCase()], [randomUUID()], ['not-a-uuid'], [null], fx.clusterId), fc.array(fc.uuid(), { maxLength: 22 }));
+    case 'issuer':
+      return fc.constantFrom('', 'https://kubernetes.default.svc.cluster.local', 'kubernetes/serviceaccount', 'with space', 'x'.repeat(2049));
     case 'identityId':
       return fc.oneof({ weight: 4, arbitrary: fc.constant(fx.identityId) }, { weight: 1, arbitrary: fc.constantFrom(fx.foreignIdentityId, randomUUID(), 'not-a-uuid') }, { weight: 1, arbitrary: fc.uuid() });
     case 'workloadJwt':
@@ -438,6 +470,8 @@ function paramArbitrary(kind: ParamKind, fx: Fixtures): fc.Arbitrary<string> {
     orgId: [fx.orgId, fx.foreignOrgId],
     membershipId: [fx.victimMembershipId, fx.adminMembershipId],
     tokenId: [fx.identityTokenId],
+    clusterId: [fx.clusterId, fx.foreignClusterId],
+    clusterVictimId: fx.clusterVictimIds,
   };
   const near = pool[kind].flatMap((id) => [id, id.toUpperCase(), `${id} `, id.slice(0, -1)]);
   return fc.oneof(
@@ -510,6 +544,9 @@ interface Fixtures {
   reviewerJwt: string;
   simUrl: string;
   caPem: string;
+  clusterId: string;
+  foreignClusterId: string;
+  clusterVictimIds: string[];
 }
 
 let w: KubernetesWorld;
@@ -537,6 +574,14 @@ beforeAll(async () => {
   const foreignOrg = await request(t.url).post('/api/v1/organizations').set(auth(stranger)).send({ name: 'Elsewhere' });
   const foreignIdentity = await request(t.url).post('/api/v1/identities').set(auth(stranger)).send({ name: 'theirs', organizationId: foreignOrg.body.organization.id });
   expect(foreignIdentity.status).toBe(201);
+  const cluster = async (token: string, orgId: string, name: string): Promise<string> => {
+    const res = await request(t.url).post(`/api/v1/organizations/${orgId}/kubernetes-clusters`).set(auth(token)).send({ name, kubernetesHost: w.sim.url, caCert: w.sim.caPem, tokenReviewerJwt: w.reviewerJwt });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body.kubernetesCluster.id as string;
+  };
+  const clusterId = await cluster(admin.token, admin.orgId, 'fuzzed');
+  const foreignClusterId = await cluster(stranger, foreignOrg.body.organization.id, 'theirs');
+  const clusterVictimIds = [await cluster(admin.token, admin.orgId, 'victim-1'), await cluster(admin.token, admin.orgId, 'victim-2')];
   const workloadJwt = checkoutToken(w);
   const loggedIn = await login(w, identityId, workloadJwt);
   expect(loggedIn.status, JSON.stringify(loggedIn.body)).toBe(200);
@@ -558,6 +603,9 @@ beforeAll(async () => {
     reviewerJwt: w.reviewerJwt,
     simUrl: w.sim.url,
     caPem: w.sim.caPem,
+    clusterId,
+    foreignClusterId,
+    clusterVictimIds,
   };
 }, 120_000);
 

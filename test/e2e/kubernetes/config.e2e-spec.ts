@@ -87,6 +87,7 @@ describe('Kubernetes auth config: attach, read, patch', () => {
         allowedNamespaces: 'shop',
         allowedNames: '',
         allowedServiceAccounts: '',
+        clusterIds: [],
         allowedAudience: '',
         allowedPodNames: '',
         namespaceSelector: null,
