@@ -86,6 +86,16 @@ async function loginRuns(opts: Options, zk: Zerokey, scenario: Scenario): Promis
   return { c1: await cannon({ ...login, connections: 1, seconds: opts.seconds }), c16: await cannon({ ...login, connections: 16, seconds: opts.seconds }) };
 }
 
+/** The login of an identity whose config verifies tokens with the cluster's keys: no call per login. */
+async function jwksRuns(opts: Options, zk: Zerokey, scenario: Scenario, cluster: Cluster): Promise<Figures['jwks']> {
+  const login = { url: `${zk.url}/api/v1/auth/kubernetes-auth/login`, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: scenario.jwksLoginBody, pid: zk.child.proc.pid };
+  await cannon({ ...login, connections: 16, seconds: opts.smoke ? 0.1 : 2 }); // JIT warm-up
+  const before = await simCounters(cluster);
+  const c16 = await cannon({ ...login, connections: 16, seconds: opts.seconds });
+  const after = await simCounters(cluster);
+  return { c16, tokenReviews: after.tokenReviews - before.tokenReviews, jwksFetches: after.jwksFetches - before.jwksFetches };
+}
+
 async function rssRuns(opts: Options, zk: Zerokey, scenario: Scenario): Promise<Figures['rss']> {
   const pid = zk.child.proc.pid!;
   const login = { url: `${zk.url}/api/v1/auth/kubernetes-auth/login`, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: scenario.loginBody, pid: zk.child.proc.pid };
@@ -179,6 +189,7 @@ async function main(): Promise<void> {
   const rss = await rssRuns(opts, zk, scenario);
   const after = await simCounters(cluster);
   const guard = await guardRuns(opts, zk, scenario);
+  const jwks = await jwksRuns(opts, zk, scenario, cluster);
   const direct = await directRuns(opts, cluster, scenario.serviceAccountJwt, login.c1);
   const bare = await startBare(root, cluster, tmp, scenario.loginBody);
   started.push(bare.child);
@@ -194,6 +205,7 @@ async function main(): Promise<void> {
     readyMs: zk.readyMs,
     direct,
     login,
+    jwks,
     guard,
     tls: {
       sessions: after.tlsSessions - before.tlsSessions - 2,
@@ -209,7 +221,7 @@ async function main(): Promise<void> {
   const targets = evaluate(figures);
   process.stdout.write(`${render(figures, targets)}\n\n`);
   process.stdout.write(`${JSON.stringify({ ...figures, targets: Object.fromEntries(targets.map((t) => [t.name, { value: t.value, limit: t.limit, met: t.met }])) })}\n`);
-  const errors = [direct.c1, direct.c16, direct.paced, login.c1, login.c16, guard.tokenSelf, guard.status].reduce((sum, s) => sum + s.errors, 0);
+  const errors = [direct.c1, direct.c16, direct.paced, login.c1, login.c16, jwks.c16, guard.tokenSelf, guard.status].reduce((sum, s) => sum + s.errors, 0);
   if (errors > 0) throw new Error(`${errors} requests failed during the load runs`);
 }
 

@@ -11,6 +11,8 @@ export interface Figures {
   readyMs: number;
   direct: { c1: LoadStats; c16: LoadStats; paced: LoadStats & { gapMs: number } };
   login: { c1: LoadStats; c16: LoadStats };
+  /** The same login with verification "jwks", c=16, and what the cluster saw during it. */
+  jwks: { c16: LoadStats; tokenReviews: number; jwksFetches: number };
   guard: { tokenSelf: LoadStats; status: LoadStats; ratio: number };
   tls: { sessions: number; tcpConnections: number; tokenReviews: number; poolSize: number };
   rss: { logins: number; baselineMb: number; afterFirstMb: number; afterSecondMb: number; growthMb: number };
@@ -48,6 +50,8 @@ export function evaluate(f: Figures): Target[] {
     { name: `RSS after ${f.rss.logins} logins`, value: f.rss.afterFirstMb, limit: 200, unit: 'MB', met: f.rss.afterFirstMb <= 200 },
     { name: `RSS growth over a second ${f.rss.logins}`, value: f.rss.growthMb, limit: RSS_FLAT_TOLERANCE_MB, unit: 'MB', met: f.rss.growthMb <= RSS_FLAT_TOLERANCE_MB },
     { name: 'start → ready', value: f.readyMs, limit: 3000, unit: 'ms', met: f.readyMs <= 3000 },
+    { name: 'JWKS login CPU ÷ TokenReview login CPU (c=16)', value: round((f.jwks.c16.cpuUsPerRequest ?? 0) / (f.login.c16.cpuUsPerRequest ?? 1), 2), limit: 1, unit: '×', met: (f.jwks.c16.cpuUsPerRequest ?? Infinity) < (f.login.c16.cpuUsPerRequest ?? 0) },
+    { name: 'cluster calls per JWKS login (TokenReviews + key fetches)', value: round((f.jwks.tokenReviews + f.jwks.jwksFetches) / Math.max(1, f.jwks.c16.requests), 4), limit: 0, unit: 'calls', met: f.jwks.tokenReviews + f.jwks.jwksFetches === 0 },
   ];
 }
 
@@ -76,6 +80,7 @@ export function render(f: Figures, targets: Target[]): string {
     loadRow(`TokenReview direct, ${f.direct.paced.gapMs} ms apart`, f.direct.paced),
     loadRow('Kubernetes login', f.login.c1),
     loadRow('Kubernetes login', f.login.c16),
+    loadRow('Kubernetes login, verification jwks', f.jwks.c16),
     loadRow('GET /api/v1/auth/token/self', f.guard.tokenSelf),
     loadRow('GET /api/status', f.guard.status),
   ]);
@@ -84,6 +89,7 @@ export function render(f: Figures, targets: Target[]): string {
     ['start → ready', `${f.readyMs} ms`],
     ['login p50 (c=1) above direct p50: back to back / paced', `${round(f.login.c1.p50 - f.direct.c1.p50, 2)} / ${round(f.login.c1.p50 - f.direct.paced.p50, 2)} ms`],
     ['token/self ÷ status throughput', f.guard.ratio.toFixed(3)],
+    ['cluster calls during the JWKS run: TokenReviews / key fetches', `${f.jwks.tokenReviews} / ${f.jwks.jwksFetches} over ${f.jwks.c16.requests} logins`],
     ['TLS sessions / TCP connections (logins)', `${f.tls.sessions} / ${f.tls.tcpConnections} over ${f.tls.tokenReviews} reviews (pool ${f.tls.poolSize})`],
     ['login CPU µs/req: Zerokey / bare (ratio)', `${f.bare.login.zerokeyUs} / ${f.bare.login.bareUs} (${f.bare.login.ratio}×)`],
     ['token/self CPU µs/req: Zerokey / bare (ratio)', `${f.bare.guard.zerokeyUs} / ${f.bare.guard.bareUs} (${f.bare.guard.ratio}×)`],

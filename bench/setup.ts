@@ -48,6 +48,8 @@ export interface Scenario {
   loginBody: string;
   /** An unlimited access token of the identity, for the guard run. */
   accessToken: string;
+  /** The same login for a second identity whose config verifies with the cluster's keys (jwks); not logged in yet, so its key fetch falls outside the TokenReview runs. */
+  jwksLoginBody: string;
 }
 
 export const AUDIENCE = 'zerokey';
@@ -59,32 +61,40 @@ export async function createScenario(zerokey: string, cluster: Cluster): Promise
     body: { email: 'bench@example.com', password, organization: 'Bench' },
   });
   const admin = { authorization: `Bearer ${boot.accessToken}` };
-  const { identity } = await sendJson<{ identity: { id: string } }>(`${zerokey}/api/v1/identities`, { headers: admin, body: { name: 'checkout', organizationId: boot.organization.id } }, 201);
-  await sendJson(
-    `${zerokey}/api/v1/auth/kubernetes-auth/identities/${identity.id}`,
-    {
-      headers: admin,
-      body: {
-        kubernetesHost: cluster.url,
-        caCert: cluster.ca,
-        tokenReviewerJwt: cluster.reviewerToken,
-        allowedNamespaces: 'shop',
-        allowedAudience: AUDIENCE,
-        accessTokenTTL: 3600,
-        accessTokenMaxTTL: 86400,
+  const identityWith = async (name: string, verification: 'token-review' | 'jwks'): Promise<{ id: string }> => {
+    const { identity } = await sendJson<{ identity: { id: string } }>(`${zerokey}/api/v1/identities`, { headers: admin, body: { name, organizationId: boot.organization.id } }, 201);
+    await sendJson(
+      `${zerokey}/api/v1/auth/kubernetes-auth/identities/${identity.id}`,
+      {
+        headers: admin,
+        body: {
+          kubernetesHost: cluster.url,
+          caCert: cluster.ca,
+          tokenReviewerJwt: cluster.reviewerToken,
+          verification,
+          allowedNamespaces: 'shop',
+          allowedAudience: AUDIENCE,
+          accessTokenTTL: 3600,
+          accessTokenMaxTTL: 86400,
+        },
       },
-    },
-    201,
-  );
+      201,
+    );
+    return identity;
+  };
+  const identity = await identityWith('checkout', 'token-review');
+  const jwksIdentity = await identityWith('checkout-jwks', 'jwks');
   const mint = { namespace: 'shop', serviceAccount: 'checkout', pod: 'checkout-7d9f', audience: AUDIENCE, lifetimeSeconds: 7200 };
   const { token } = await sendJson<{ token: string }>(`${cluster.url}/_sim/mint`, { body: mint, ca: cluster.ca });
   const loginBody = JSON.stringify({ identityId: identity.id, jwt: token });
   const login = await sendJson<{ accessToken: string }>(`${zerokey}/api/v1/auth/kubernetes-auth/login`, { body: loginBody });
-  return { identityId: identity.id, serviceAccountJwt: token, loginBody, accessToken: login.accessToken };
+  const jwksLoginBody = JSON.stringify({ identityId: jwksIdentity.id, jwt: token });
+  return { identityId: identity.id, serviceAccountJwt: token, loginBody, accessToken: login.accessToken, jwksLoginBody };
 }
 
 export interface SimCounters {
   tokenReviews: number;
+  jwksFetches: number;
   tcpConnections: number;
   tlsSessions: number;
 }

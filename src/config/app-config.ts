@@ -28,6 +28,8 @@ export interface AppConfig {
   kubernetesTimeoutMs: number;
   /** KUBERNETES_NAMESPACE_CACHE_S: seconds a namespace's labels are kept (namespace selectors). */
   kubernetesNamespaceCacheS: number;
+  /** KUBERNETES_KEYS_CACHE_S: seconds a cluster's signing keys are kept (JWKS verification). */
+  kubernetesKeysCacheS: number;
   kubernetesSaTokenPath: string;
   kubernetesSaCaPath: string;
   /** https://KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT, the API server for in-cluster reviews. */

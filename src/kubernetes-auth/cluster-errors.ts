@@ -62,6 +62,21 @@ export function mapNamespaceReadError(error: unknown, namespace: string, timeout
   return mapClusterError(error, timeoutMs);
 }
 
+/** A failed read of the cluster's OIDC discovery or JWKS (JWKS verification): mapped like a TokenReview failure. */
+export function mapKeyFetchError(error: unknown, timeoutMs: number): DomainError {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as ErrorLike;
+  if (!(error instanceof DomainError) && typeof e.code === 'number' && 'headers' in e) {
+    if (e.code === 401) return new DomainError('TokenReviewerUnauthorized', 'the reviewer token is invalid or expired (the Kubernetes API server answered 401 to the signing-key request)');
+    if (e.code === 403) {
+      const reason = statusMessage(e.body);
+      return new DomainError('TokenReviewerForbidden', `bind the reviewer to ClusterRole system:service-account-issuer-discovery (the Kubernetes API server answered 403 to the signing-key request${reason ? `: ${reason}` : ''})`);
+    }
+    return new DomainError('KubernetesBadResponse', `the Kubernetes API server answered HTTP ${e.code} to the signing-key request`);
+  }
+  if (error instanceof SyntaxError) return new DomainError('KubernetesBadResponse', 'the Kubernetes API server sent signing keys that are not a JSON Web Key Set');
+  return mapClusterError(error, timeoutMs);
+}
+
 function fromHttpStatus(status: number, body: unknown): DomainError {
   if (status === 401) return new DomainError('TokenReviewerUnauthorized', 'the reviewer token is invalid or expired (the Kubernetes API server answered 401)');
   if (status === 403) {

@@ -37,9 +37,12 @@ export class ClusterTransport {
     this.agent = this.secure ? new HttpsAgent({ ...pool, rejectUnauthorized: endpoint.verifyTls, ...(endpoint.ca ? { ca: endpoint.ca } : {}) }) : new HttpAgent(pool);
   }
 
-  /** The HttpLibrary of one call, sending `bearer` (none: anonymous, as GET /version allows). */
-  library(bearer: string | null): HttpLibrary {
-    return wrapHttpLibrary({ send: (context) => this.send(context, bearer) });
+  /**
+   * The HttpLibrary of one call, sending `bearer` (none: anonymous, as GET /version allows) and
+   * asking for `accept` only: JSON, whatever client-node would accept (never protobuf or YAML).
+   */
+  library(bearer: string | null, accept = 'application/json'): HttpLibrary {
+    return wrapHttpLibrary({ send: (context) => this.send(context, bearer, accept) });
   }
 
   /** Closes the pooled sockets; calls still running fail with a connection error. */
@@ -47,10 +50,11 @@ export class ClusterTransport {
     this.agent.destroy();
   }
 
-  private send(context: RequestContext, bearer: string | null): Promise<ResponseContext> {
+  private send(context: RequestContext, bearer: string | null, accept: string): Promise<ResponseContext> {
     const body = context.getBody();
     if (body !== undefined && typeof body !== 'string') return Promise.reject(new TypeError('only JSON bodies are sent to a cluster'));
-    const headers: Record<string, string | number> = { ...context.getHeaders(), accept: 'application/json' };
+    const headers: Record<string, string | number> = Object.fromEntries(Object.entries(context.getHeaders()).filter(([name]) => name.toLowerCase() !== 'accept'));
+    headers.accept = accept;
     if (bearer) headers.authorization = `Bearer ${bearer}`;
     if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
     const send = this.secure ? httpsRequest : httpRequest;

@@ -4,6 +4,7 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { IdentitiesService } from '../identities/identities.service.js';
 import type { ConnectionReportDto } from './dto/connection-report.dto.js';
 import { InClusterCredentials } from './in-cluster-credentials.js';
+import { JwksVerifier } from './jwks-verifier.js';
 import { KubernetesAuthService, type LoginConnection } from './kubernetes-auth.service.js';
 import { KubernetesClustersService } from './kubernetes-clusters.service.js';
 import { TokenReviewService } from './token-review.service.js';
@@ -27,6 +28,7 @@ export class ConnectionCheckService {
     private readonly reviews: TokenReviewService,
     private readonly inCluster: InClusterCredentials,
     private readonly clusters: KubernetesClustersService,
+    private readonly jwks: JwksVerifier,
   ) {}
 
   /**
@@ -45,7 +47,7 @@ export class ConnectionCheckService {
       if (report.errors.length) break;
     }
     // Listed clusters cannot be deleted; this only guards against an inconsistent database.
-    return report ?? { reachable: false, tls: false, reviewerAuthorized: null, kubernetesVersion: null, namespaceReadable: null, errors: [{ code: 'UnknownCluster', message: 'none of the listed clusters exists' }] };
+    return report ?? { reachable: false, tls: false, reviewerAuthorized: null, kubernetesVersion: null, keys: null, namespaceReadable: null, errors: [{ code: 'UnknownCluster', message: 'none of the listed clusters exists' }] };
   }
 
   /** A shared cluster's report; the namespace read is reported, an error only for configs with a selector. */
@@ -58,7 +60,7 @@ export class ConnectionCheckService {
 
   private async report(connection: LoginConnection, wantsNamespaces: boolean): Promise<ConnectionReportDto> {
     const config = connection.endpoint;
-    const report: ConnectionReportDto = { reachable: false, tls: false, reviewerAuthorized: null, kubernetesVersion: null, namespaceReadable: null, errors: [] };
+    const report: ConnectionReportDto = { reachable: false, tls: false, reviewerAuthorized: null, kubernetesVersion: null, keys: null, namespaceReadable: null, errors: [] };
     try {
       report.kubernetesVersion = await this.reviews.version(config);
       report.reachable = true;
@@ -105,7 +107,9 @@ export class ConnectionCheckService {
     try {
       bearer = config.tokenReviewerSource === 'in-cluster' ? await this.inCluster.token() : connection.reviewerJwt();
       if (!bearer) throw new DomainError('TokenReviewerUnauthorized', `no reviewer token is stored for this ${connection.clusterId ? 'cluster' : 'config'}`);
-      await this.reviews.review(config, PROBE_TOKEN, [], bearer);
+      // JWKS: the reviewer must read the signing keys (no TokenReview is ever sent); else review a bad token.
+      if (config.verification === 'jwks') report.keys = await this.jwks.describe(config, bearer);
+      else await this.reviews.review(config, PROBE_TOKEN, [], bearer);
       report.reviewerAuthorized = true;
     } catch (error) {
       const failure = asDomainError(error);
@@ -129,7 +133,7 @@ const FIXES: Partial<Record<string, string>> = {
   KubernetesTlsError: 'set caCert to the cluster CA (kubectl config view --raw --minify -o jsonpath="{.clusters[0].cluster.certificate-authority-data}" | base64 -d) and make sure kubernetesHost matches a name in the server certificate',
   KubernetesBadResponse: 'kubernetesHost answers but not like a Kubernetes API server: check the URL (no path, the API server port)',
   TokenReviewerUnauthorized: 'the reviewer token is invalid or expired: create a new one (kubectl create token <reviewer> -n <namespace>) and PATCH tokenReviewerJwt',
-  TokenReviewerForbidden: 'bind the reviewer to ClusterRole system:auth-delegator with a ClusterRoleBinding',
+  TokenReviewerForbidden: 'bind the reviewer to the ClusterRole the message names (system:auth-delegator for TokenReviews, system:service-account-issuer-discovery for JWKS verification) with a ClusterRoleBinding',
   NamespaceReadForbidden: 'namespaceSelector needs the reviewer to read namespaces: create a ClusterRole with get on namespaces and bind it to the reviewer (docs/kubernetes-auth.md "Namespace selectors")',
 };
 

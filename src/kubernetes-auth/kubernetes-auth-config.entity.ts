@@ -8,6 +8,10 @@ export interface TrustedIp {
   ipAddress: string;
 }
 
+export const VERIFICATIONS = ['token-review', 'jwks'] as const;
+/** How a connection verifies service-account tokens: a TokenReview per login, or the cluster's signing keys. */
+export type Verification = (typeof VERIFICATIONS)[number];
+
 export const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 export type SelectorOperator = (typeof SELECTOR_OPERATORS)[number];
 
@@ -41,6 +45,13 @@ export class KubernetesAuthConfig {
   /** AES-256-GCM ciphertext (see SecretBox); null when no reviewer JWT is stored. */
   @TextColumn({ nullable: true })
   tokenReviewerJwtEncrypted: string | null;
+
+  @Column({ type: 'varchar', length: 16, default: 'token-review' })
+  verification: Verification;
+
+  /** The `iss` of the own cluster's tokens (JWKS verification); empty: learnt from discovery. */
+  @Column({ type: 'varchar', length: 2048, default: '' })
+  issuer: string;
 
   @TextColumn()
   allowedNamespaces: string;

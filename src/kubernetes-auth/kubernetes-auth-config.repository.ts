@@ -65,6 +65,11 @@ export class KubernetesAuthConfigRepository extends TableRepository<KubernetesAu
     return counts;
   }
 
+  /** How many configs list `clusterId` without an allowedAudience (which JWKS verification requires). */
+  async countListingWithoutAudience(clusterId: string): Promise<number> {
+    return this.run((repo) => repo.createQueryBuilder('c').where('c.clusterIds LIKE :id AND c.allowedAudience = :empty', { id: `%"${clusterId}"%`, empty: '' }).getCount());
+  }
+
   async insert(row: KubernetesAuthConfig): Promise<void> {
     await this.run((repo) => repo.insert(row));
   }

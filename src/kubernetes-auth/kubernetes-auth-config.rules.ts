@@ -3,7 +3,7 @@ import { type ValidationDetail, validationError } from '../common/errors/domain-
 import { parseCidr } from '../common/net/cidr.js';
 import { parseList } from '../common/net/glob.js';
 import type { KubernetesAuthFieldsDto } from './dto/kubernetes-auth.dto.js';
-import type { LabelSelector, TokenReviewerSource, TrustedIp } from './kubernetes-auth-config.entity.js';
+import type { LabelSelector, TokenReviewerSource, TrustedIp, Verification } from './kubernetes-auth-config.entity.js';
 import { checkSelector } from './namespace-selector.js';
 
 /** How to reach a cluster and review its tokens: a config's own, or a shared cluster's. */
@@ -12,10 +12,13 @@ export interface ConnectionSettings {
   caCert: string;
   verifyTlsCertificate: boolean;
   tokenReviewerSource: TokenReviewerSource;
+  verification: Verification;
+  /** The `iss` of the cluster's service-account tokens ('' : unknown, or learnt from discovery). */
+  issuer: string;
 }
 
 /** The connection fields a config leaves out when it lists clusters (they come from the clusters). */
-export const CONNECTION_FIELDS = ['kubernetesHost', 'caCert', 'tokenReviewerSource', 'tokenReviewerJwt'] as const;
+export const CONNECTION_FIELDS = ['kubernetesHost', 'caCert', 'tokenReviewerSource', 'tokenReviewerJwt', 'verification', 'issuer'] as const;
 
 /** Clusters one config may list. */
 export const MAX_CLUSTER_IDS = 20;
@@ -42,6 +45,8 @@ export interface ConfigWarning {
 
 export const DEFAULT_SETTINGS: Omit<ConfigSettings, 'tokenReviewerSource'> = {
   clusterIds: [],
+  verification: 'token-review',
+  issuer: '',
   kubernetesHost: '',
   caCert: '',
   verifyTlsCertificate: true,
@@ -80,7 +85,7 @@ export function resolveSettings(base: ConfigSettings | null, patch: KubernetesAu
     for (const field of CONNECTION_FIELDS) {
       if (patch[field] !== undefined) details.push({ field, message: `leave ${field} out when clusterIds is set: the listed clusters' connections are used` });
     }
-    Object.assign(merged, { kubernetesHost: '', caCert: '', verifyTlsCertificate: true, tokenReviewerSource: 'client' } satisfies ConnectionSettings);
+    Object.assign(merged, { kubernetesHost: '', caCert: '', verifyTlsCertificate: true, tokenReviewerSource: 'client', verification: 'token-review', issuer: '' } satisfies ConnectionSettings);
     jwtStored = false;
   } else {
     const leavingClusters = (base?.clusterIds.length ?? 0) > 0;
@@ -88,6 +93,7 @@ export function resolveSettings(base: ConfigSettings | null, patch: KubernetesAu
     if (leavingClusters && patch.tokenReviewerSource === undefined) merged.tokenReviewerSource = defaultSource;
     jwtStored = patch.tokenReviewerJwt === undefined ? jwtStoredBefore && !leavingClusters : patch.tokenReviewerJwt !== null;
     details.push(...checkConnection(merged, base, patch, jwtStoredBefore, jwtStored));
+    if (merged.verification === 'jwks' && !merged.allowedAudience) details.push(audienceRequiredWithJwks());
   }
   if (details.length) throw validationError(details, details[0].message);
   return { settings: merged, jwtStored, warnings: warningsFor(merged) };
@@ -96,7 +102,11 @@ export function resolveSettings(base: ConfigSettings | null, patch: KubernetesAu
 /** The stored, non-secret settings of a shared cluster. */
 export interface ClusterSettings extends ConnectionSettings {
   name: string;
-  issuer: string;
+}
+
+/** With JWKS verification the audience is the only thing that keeps another service's tokens out. */
+export function audienceRequiredWithJwks(): ValidationDetail {
+  return { field: 'allowedAudience', message: 'allowedAudience is required with verification "jwks": without a TokenReview nothing else keeps tokens minted for other audiences out' };
 }
 
 /**
@@ -105,7 +115,7 @@ export interface ClusterSettings extends ConnectionSettings {
  */
 export function resolveClusterSettings(base: ClusterSettings | null, patch: Partial<ClusterSettings> & { tokenReviewerJwt?: string | null }, jwtStoredBefore: boolean): { settings: ClusterSettings; jwtStored: boolean; warnings: ConfigWarning[] } {
   const { tokenReviewerJwt, ...fields } = patch;
-  const defaults: ClusterSettings = { name: '', kubernetesHost: '', caCert: '', verifyTlsCertificate: true, tokenReviewerSource: tokenReviewerJwt ? 'stored' : 'client', issuer: '' };
+  const defaults: ClusterSettings = { name: '', kubernetesHost: '', caCert: '', verifyTlsCertificate: true, tokenReviewerSource: tokenReviewerJwt ? 'stored' : 'client', verification: 'token-review', issuer: '' };
   const merged: ClusterSettings = { ...(base ?? defaults), ...(Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<ClusterSettings>) };
   merged.name = merged.name.trim();
   const jwtStored = tokenReviewerJwt === undefined ? jwtStoredBefore : tokenReviewerJwt !== null;
@@ -224,8 +234,14 @@ function plainSelector(selector: LabelSelector | null): LabelSelector | null {
 }
 
 export function connectionWarnings(s: ConnectionSettings): ConfigWarning[] {
-  if (s.verifyTlsCertificate) return [];
-  return [{ code: 'TlsVerificationDisabled', message: 'verifyTlsCertificate is false: the cluster’s identity is not checked, so a man in the middle could answer token reviews; set caCert instead' }];
+  const warnings: ConfigWarning[] = [];
+  if (!s.verifyTlsCertificate) {
+    warnings.push({ code: 'TlsVerificationDisabled', message: 'verifyTlsCertificate is false: the cluster’s identity is not checked, so a man in the middle could answer token reviews; set caCert instead' });
+  }
+  if (s.verification === 'jwks') {
+    warnings.push({ code: 'NoRevocationCheck', message: 'verification is "jwks": tokens are checked with the cluster’s signing keys and no TokenReview, so a token of a deleted pod or service account stays valid until its own exp; keep projected tokens short-lived (expirationSeconds) or use "token-review"' });
+  }
+  return warnings;
 }
 
 function definedOnly(patch: KubernetesAuthFieldsDto): Partial<ConfigSettings> {

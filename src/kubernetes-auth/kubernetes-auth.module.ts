@@ -5,6 +5,7 @@ import { ConnectionCheckService } from './connection-check.service.js';
 import { InClusterCredentials } from './in-cluster-credentials.js';
 import { KubernetesAuthConfigRepository } from './kubernetes-auth-config.repository.js';
 import { KubernetesAuthController } from './kubernetes-auth.controller.js';
+import { JwksVerifier } from './jwks-verifier.js';
 import { KubernetesAuthService } from './kubernetes-auth.service.js';
 import { KubernetesClusterRepository } from './kubernetes-cluster.repository.js';
 import { KubernetesClustersController } from './kubernetes-clusters.controller.js';
@@ -17,6 +18,6 @@ import { TokenReviewService } from './token-review.service.js';
 @Module({
   imports: [AccessTokensModule, IdentitiesModule],
   controllers: [KubernetesAuthController, KubernetesClustersController, KubernetesLoginController],
-  providers: [KubernetesAuthConfigRepository, KubernetesClusterRepository, KubernetesClustersService, KubernetesAuthService, ConnectionCheckService, TokenReviewService, InClusterCredentials, KubernetesLoginService, KubernetesLoginGuard],
+  providers: [KubernetesAuthConfigRepository, KubernetesClusterRepository, KubernetesClustersService, KubernetesAuthService, ConnectionCheckService, TokenReviewService, JwksVerifier, InClusterCredentials, KubernetesLoginService, KubernetesLoginGuard],
 })
 export class KubernetesAuthModule {}

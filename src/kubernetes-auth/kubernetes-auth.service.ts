@@ -81,7 +81,7 @@ export class KubernetesAuthService implements OnModuleInit {
     const row: KubernetesAuthConfig = { id, identityId, ...settings, tokenReviewerJwtEncrypted: jwtStored ? this.sealJwt(id, dto.tokenReviewerJwt) : null, version: 1, createdAt: now, updatedAt: now };
     try {
       await this.uow.transaction(async () => {
-        await this.clusters.assertOfOrganization(identity.orgId, settings.clusterIds);
+        await this.clusters.assertOfOrganization(identity.orgId, settings.clusterIds, settings.allowedAudience);
         await this.repo.insert(row);
       });
     } catch (error) {
@@ -106,10 +106,12 @@ export class KubernetesAuthService implements OnModuleInit {
     const updatedAt = new Date();
     // Tokens carry their config's current trusted IPs: a new list reaches them in the same commit.
     await this.uow.transaction(async () => {
-      if (dto.clusterIds !== undefined) await this.clusters.assertOfOrganization(identity.orgId, settings.clusterIds);
+      await this.clusters.assertOfOrganization(identity.orgId, settings.clusterIds, settings.allowedAudience);
       await this.repo.update(current.id, { ...settings, tokenReviewerJwtEncrypted: encrypted, updatedAt });
       if (dto.accessTokenTrustedIps !== undefined) await this.tokens.setTrustedIps(current.id, trustedIpList(settings));
     });
+    // Its own connection is no longer used: release its cluster client now, not at eviction.
+    if (settings.clusterIds.length > 0) this.reviews.forget(current.id);
     await this.audit.record({ event: 'kubernetes-auth.updated', outcome: 'success', orgId: identity.orgId, identityId, actor: principal, client, metadata: { fields: changedFields(dto) } });
     return { identityKubernetesAuth: toDto({ ...current, ...settings, tokenReviewerJwtEncrypted: encrypted, updatedAt }), warnings };
   }

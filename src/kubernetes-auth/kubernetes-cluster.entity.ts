@@ -1,6 +1,6 @@
 import { Column, Entity, Index } from 'typeorm';
 import { IdColumn, StringColumn, TextColumn, TimestampColumn, UuidColumn } from '../database/columns.js';
-import type { TokenReviewerSource } from './kubernetes-auth-config.entity.js';
+import type { TokenReviewerSource, Verification } from './kubernetes-auth-config.entity.js';
 
 /**
  * A cluster connection registered once per organization and shared by the Kubernetes auth configs
@@ -37,6 +37,9 @@ export class KubernetesCluster {
   /** The `iss` of the cluster's service-account tokens; empty: the listing config's catch-all cluster. */
   @StringColumn(2048)
   issuer: string;
+
+  @Column({ type: 'varchar', length: 16, default: 'token-review' })
+  verification: Verification;
 
   /** Bumped on every write; keys the cached cluster client and every replica's cached copy. */
   @Column({ type: 'integer' })

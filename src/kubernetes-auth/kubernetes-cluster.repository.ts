@@ -35,11 +35,11 @@ export class KubernetesClusterRepository extends TableRepository<KubernetesClust
    * transaction ends, so that a cluster cannot be deleted between this check and the write that
    * lists it. On SQLite the one writer already serializes.
    */
-  holdOfOrganization(orgId: string, ids: string[]): Promise<string[]> {
+  holdOfOrganization(orgId: string, ids: string[]): Promise<Pick<KubernetesCluster, 'id' | 'verification'>[]> {
     return this.run(async (repo) => {
-      const query = repo.createQueryBuilder('c').select('c.id').where('c.orgId = :orgId AND c.id IN (:...ids)', { orgId, ids });
+      const query = repo.createQueryBuilder('c').select(['c.id', 'c.verification']).where('c.orgId = :orgId AND c.id IN (:...ids)', { orgId, ids });
       if (repo.manager.connection.options.type === 'mysql') query.setLock('pessimistic_write');
-      return (await query.getMany()).map((c) => c.id);
+      return query.getMany();
     });
   }
 

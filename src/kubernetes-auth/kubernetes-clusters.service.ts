@@ -13,7 +13,7 @@ import { OrgAccessService } from '../organizations/org-access.service.js';
 import type { KubernetesClusterCreateDto, KubernetesClusterDto, KubernetesClusterPatchDto, ListKubernetesClustersQueryDto } from './dto/kubernetes-cluster.dto.js';
 import { assertHostAllowed } from './host-policy.js';
 import { KubernetesAuthConfigRepository } from './kubernetes-auth-config.repository.js';
-import { type ClusterSettings, type ConfigWarning, resolveClusterSettings } from './kubernetes-auth-config.rules.js';
+import { audienceRequiredWithJwks, type ClusterSettings, type ConfigWarning, resolveClusterSettings } from './kubernetes-auth-config.rules.js';
 import { KubernetesCluster } from './kubernetes-cluster.entity.js';
 import { KubernetesClusterRepository } from './kubernetes-cluster.repository.js';
 import { TokenReviewService } from './token-review.service.js';
@@ -88,7 +88,14 @@ export class KubernetesClustersService {
     const encrypted = !jwtStored ? null : dto.tokenReviewerJwt === undefined ? current.tokenReviewerJwtEncrypted : this.sealJwt(id, dto.tokenReviewerJwt);
     const updatedAt = new Date();
     try {
-      await this.repo.update(id, { ...settings, tokenReviewerJwtEncrypted: encrypted, updatedAt });
+      await this.uow.transaction(async () => {
+        if (settings.verification === 'jwks' && current.verification !== 'jwks') {
+          if (!(await this.repo.hold(id))) throw notFound();
+          const blind = await this.configs.countListingWithoutAudience(id);
+          if (blind > 0) throw validationError([{ field: 'verification', message: `verification "jwks" needs allowedAudience on every config listing the cluster; ${blind} ha${blind === 1 ? 's' : 've'} none` }]);
+        }
+        await this.repo.update(id, { ...settings, tokenReviewerJwtEncrypted: encrypted, updatedAt });
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw nameTaken(settings.name);
       throw error;
@@ -125,13 +132,15 @@ export class KubernetesClustersService {
    * `clusterIds`: another organization's cluster looks exactly like a missing one). Call inside
    * the unit of work that writes the config: the clusters stay held until it commits.
    */
-  async assertOfOrganization(orgId: string, ids: string[]): Promise<void> {
+  async assertOfOrganization(orgId: string, ids: string[], allowedAudience: string): Promise<void> {
     if (ids.length === 0) return;
-    const found = new Set(await this.repo.holdOfOrganization(orgId, ids));
+    const held = await this.repo.holdOfOrganization(orgId, ids);
+    const found = new Set(held.map((c) => c.id));
     const missing = ids.filter((id) => !found.has(id));
     if (missing.length) {
       throw validationError(missing.map((id) => ({ field: 'clusterIds', message: `${id} is not a Kubernetes cluster of this identity's organization` })));
     }
+    if (!allowedAudience && held.some((c) => c.verification === 'jwks')) throw validationError([audienceRequiredWithJwks()]);
   }
 
   /**
@@ -181,8 +190,8 @@ export class KubernetesClustersService {
 }
 
 function settingsOf(row: KubernetesCluster): ClusterSettings {
-  const { name, kubernetesHost, caCert, verifyTlsCertificate, tokenReviewerSource, issuer } = row;
-  return { name, kubernetesHost, caCert, verifyTlsCertificate, tokenReviewerSource, issuer };
+  const { name, kubernetesHost, caCert, verifyTlsCertificate, tokenReviewerSource, verification, issuer } = row;
+  return { name, kubernetesHost, caCert, verifyTlsCertificate, tokenReviewerSource, verification, issuer };
 }
 
 /** Names of the fields a write touched; never their values (the reviewer JWT is a secret). */

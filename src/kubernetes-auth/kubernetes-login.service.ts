@@ -11,6 +11,7 @@ import { assertBindings, namespaceNotAllowed } from './bindings.js';
 import type { KubernetesLoginDto } from './dto/kubernetes-auth.dto.js';
 import { InClusterCredentials } from './in-cluster-credentials.js';
 import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
+import { JwksVerifier } from './jwks-verifier.js';
 import { KUBERNETES_AUTH_METHOD, KubernetesAuthService, type LoginConnection } from './kubernetes-auth.service.js';
 import { selectorMatches } from './namespace-selector.js';
 import { type ClaimedServiceAccount, decodeServiceAccountJwt, EXP_LEEWAY_SECONDS, unverifiedIssuer } from './service-account-jwt.js';
@@ -47,6 +48,7 @@ export class KubernetesLoginService {
     private readonly tokens: AccessTokensService,
     private readonly audit: AuditService,
     private readonly organizations: OrganizationsService,
+    private readonly jwks: JwksVerifier,
   ) {}
 
   /** Steps 1-6. Every failure after the identity is known is audited with its error code. */
@@ -146,6 +148,8 @@ export class KubernetesLoginService {
 
   /** Steps 4-5: the TokenReview, with the reviewer bearer of the config's source. */
   private async review(config: KubernetesAuthConfig, connection: LoginConnection, jwt: string, bearer: string): Promise<ReviewedUser> {
+    // JWKS verification: the cluster's keys instead of a TokenReview (the same checks follow).
+    if (connection.endpoint.verification === 'jwks') return (await this.jwks.verify(connection.endpoint, jwt, bearer, config.allowedAudience)).user;
     const verdict = await this.reviews.review(connection.endpoint, jwt, config.allowedAudience ? [config.allowedAudience] : [], bearer);
     if (!verdict.authenticated) throw new DomainError('ServiceAccountTokenRejected', `the cluster rejected the service-account token: ${verdict.error}`);
     if (config.allowedAudience && !verdict.audiences.includes(config.allowedAudience)) {

@@ -1,13 +1,13 @@
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { AuthenticationV1Api, CoreV1Api, createConfiguration, ServerConfiguration, type V1TokenReview, VersionApi } from '@kubernetes/client-node';
+import { AuthenticationV1Api, CoreV1Api, createConfiguration, OpenidApi, ServerConfiguration, type V1TokenReview, VersionApi, WellKnownApi } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
 import { DomainError } from '../common/errors/domain-error.js';
 import { isPrivateAddress } from '../common/net/private-address.js';
 import { MetricsService } from '../health/metrics.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { mapClusterError, mapNamespaceReadError } from './cluster-errors.js';
+import { mapClusterError, mapKeyFetchError, mapNamespaceReadError } from './cluster-errors.js';
 import { ClusterTransport } from './cluster-transport.js';
 import { InClusterCredentials } from './in-cluster-credentials.js';
 import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
@@ -30,7 +30,15 @@ export interface ReviewedUser {
  * What a cluster client is made from: a config's own connection, or a shared cluster's (both are
  * rows with a UUID and a version, so one cache holds both).
  */
-export type ClusterConnection = Pick<KubernetesAuthConfig, 'id' | 'version' | 'kubernetesHost' | 'caCert' | 'verifyTlsCertificate' | 'tokenReviewerSource'>;
+export type ClusterConnection = Pick<KubernetesAuthConfig, 'id' | 'version' | 'kubernetesHost' | 'caCert' | 'verifyTlsCertificate' | 'tokenReviewerSource' | 'verification' | 'issuer'>;
+
+/** What the API server publishes for verifying its service-account tokens. */
+export interface PublishedKeys {
+  /** The issuer of its OIDC discovery document. */
+  issuer: string;
+  /** The `keys` of its JWKS, as sent (parsed by the caller). */
+  keys: unknown[];
+}
 
 export type ReviewVerdict = { authenticated: true; user: ReviewedUser; audiences: string[] } | { authenticated: false; error: string };
 
@@ -40,6 +48,8 @@ interface ClusterClient {
   authentication: AuthenticationV1Api;
   versions: VersionApi;
   core: CoreV1Api;
+  discovery: WellKnownApi;
+  openid: OpenidApi;
   /** Calls running on it now: a retired client closes its sockets once they are done. */
   inFlight: number;
   retired: boolean;
@@ -127,6 +137,24 @@ export class TokenReviewService implements OnApplicationShutdown {
     return labels;
   }
 
+  /**
+   * The cluster's OIDC discovery document and JWKS (JWKS verification), read with the reviewer's
+   * bearer: Kubernetes serves them to system:service-account-issuer-discovery. Never cached here.
+   */
+  async publishedKeys(connection: ClusterConnection, bearer: string): Promise<PublishedKeys> {
+    const client = await this.client(connection);
+    try {
+      return await running(client, async () => {
+        const discovery = asObject(await client.discovery.getServiceAccountIssuerOpenIDConfiguration({}, { httpApi: client.transport.library(bearer) }));
+        const jwks = asObject(await client.openid.getServiceAccountIssuerOpenIDKeyset({}, { httpApi: client.transport.library(bearer, 'application/jwk-set+json, application/json') }));
+        if (typeof discovery?.issuer !== 'string' || !Array.isArray(jwks?.keys)) throw new SyntaxError('not a discovery document and a key set');
+        return { issuer: discovery.issuer, keys: jwks.keys as unknown[] };
+      });
+    } catch (error) {
+      throw mapKeyFetchError(error, this.config.kubernetesTimeoutMs);
+    }
+  }
+
   private async client(config: ClusterConnection): Promise<ClusterClient> {
     const cached = this.clients.get(config.id);
     if (cached && cached.version === config.version) return cached;
@@ -143,7 +171,7 @@ export class TokenReviewService implements OnApplicationShutdown {
     }
     const transport = new ClusterTransport({ server, ca, verifyTls: config.verifyTlsCertificate, publicOnly }, this.config.kubernetesTimeoutMs);
     const configuration = createConfiguration({ baseServer: new ServerConfiguration(server.replace(/\/+$/, ''), {}), httpApi: transport.library(null) });
-    const client: ClusterClient = { version: config.version, transport, authentication: new AuthenticationV1Api(configuration), versions: new VersionApi(configuration), core: new CoreV1Api(configuration), inFlight: 0, retired: false };
+    const client: ClusterClient = { version: config.version, transport, authentication: new AuthenticationV1Api(configuration), versions: new VersionApi(configuration), core: new CoreV1Api(configuration), discovery: new WellKnownApi(configuration), openid: new OpenidApi(configuration), inFlight: 0, retired: false };
     // Replacing the stale version retires it (the cache's dispose).
     this.clients.set(config.id, client);
     return client;
@@ -153,6 +181,12 @@ export class TokenReviewService implements OnApplicationShutdown {
   forget(connectionId: string): void {
     this.clients.delete(connectionId);
   }
+}
+
+/** client-node hands these documents over parsed, or as text when the media type is not JSON-like. */
+function asObject(value: unknown): Record<string, unknown> | undefined {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
 }
 
 /** Only string values count as labels (a malformed answer must not match a selector by accident). */

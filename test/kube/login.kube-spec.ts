@@ -170,6 +170,23 @@ describe('Kubernetes login against a real kube-apiserver', () => {
     });
   });
 
+  describe('JWKS verification against the real server’s discovery and keys', () => {
+    it('logs in with the real signing keys and issuer; a forged signature and a foreign issuer are refused', async () => {
+      const id = await realIdentity(w, { verification: 'jwks' });
+      const check = await connectionCheck(w, id);
+      expect(check.body).toMatchObject({ reachable: true, reviewerAuthorized: true, keys: { count: expect.any(Number), issuer: KUBE_ISSUER }, errors: [] });
+      expect(check.body.keys.count).toBeGreaterThan(0);
+      const token = await podToken();
+      const ok = await realLogin(w, id, token);
+      expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+      expect(decodeJwt(ok.body.accessToken)).toMatchObject({ kubernetes: { serviceAccountUid: w.checkout.uid, podName: 'checkout-7d9f' } });
+      const [header, payload] = token.split('.');
+      expectError(await realLogin(w, id, `${header}.${payload}.${'A'.repeat(342)}`), 401, 'ServiceAccountTokenRejected');
+      const foreign = await realIdentity(w, { verification: 'jwks', issuer: 'https://elsewhere.example.com' });
+      expectError(await realLogin(w, foreign, token), 401, 'ServiceAccountTokenRejected');
+    });
+  });
+
   describe('a shared cluster', () => {
     it('a config listing a cluster registered with the server’s issuer logs in through it; another issuer is 401 UnknownCluster', async () => {
       const created = await request(w.t.url)
@@ -195,7 +212,7 @@ describe('Kubernetes login against a real kube-apiserver', () => {
     it('healthy: reachable, TLS, reviewer authorized, the real version', async () => {
       const res = await connectionCheck(w, stored);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ reachable: true, tls: true, reviewerAuthorized: true, kubernetesVersion: KUBERNETES_VERSION, namespaceReadable: null, errors: [] });
+      expect(res.body).toEqual({ reachable: true, tls: true, reviewerAuthorized: true, kubernetesVersion: KUBERNETES_VERSION, keys: null, namespaceReadable: null, errors: [] });
     });
 
     it('a reviewer without RBAC: reachable but not authorized, with the fix', async () => {
@@ -218,7 +235,7 @@ describe('Kubernetes login against a real kube-apiserver', () => {
 
     it('in-cluster: checks the mounted credentials against the real server', async () => {
       const res = await connectionCheck(w, await realIdentity(w, { kubernetesHost: '', caCert: '', tokenReviewerJwt: undefined, tokenReviewerSource: 'in-cluster' }));
-      expect(res.body).toEqual({ reachable: true, tls: true, reviewerAuthorized: true, kubernetesVersion: KUBERNETES_VERSION, namespaceReadable: null, errors: [] });
+      expect(res.body).toEqual({ reachable: true, tls: true, reviewerAuthorized: true, kubernetesVersion: KUBERNETES_VERSION, keys: null, namespaceReadable: null, errors: [] });
     });
   });
 });

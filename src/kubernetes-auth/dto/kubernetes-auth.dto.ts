@@ -4,7 +4,7 @@ import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, Is
 import { IsId } from '../../common/http/ids.js';
 import { IsCidr } from '../../common/validation/cidr.validator.js';
 import { OptionalButNotNull, OptionalOrNull } from '../../common/validation/optional.js';
-import { SELECTOR_OPERATORS, type SelectorOperator, TOKEN_REVIEWER_SOURCES, type TokenReviewerSource } from '../kubernetes-auth-config.entity.js';
+import { SELECTOR_OPERATORS, type SelectorOperator, TOKEN_REVIEWER_SOURCES, type TokenReviewerSource, type Verification, VERIFICATIONS } from '../kubernetes-auth-config.entity.js';
 import { SELECTOR_LIMITS } from '../namespace-selector.js';
 
 export const MAX_TTL_SECONDS = 315_360_000;
@@ -60,6 +60,18 @@ export class LabelSelectorDto {
  * checkConnection's.
  */
 export class ConnectionFieldsDto {
+  @ApiPropertyOptional({ enum: VERIFICATIONS, default: 'token-review', description: 'token-review: a TokenReview per login; jwks: the cluster’s signing keys, no call per login (no revocation check)' })
+  @OptionalButNotNull()
+  @IsIn(VERIFICATIONS)
+  verification?: Verification;
+
+  @ApiPropertyOptional({ example: 'https://kubernetes.default.svc.cluster.local', description: 'the iss of the cluster’s service-account tokens; checked with jwks (empty: from discovery), and for a shared cluster it picks the cluster at login (empty: a catch-all)' })
+  @OptionalButNotNull()
+  @IsString()
+  @MaxLength(2048)
+  @Matches(/^\S*$/, { message: 'issuer must not contain whitespace' })
+  issuer?: string;
+
   @ApiPropertyOptional({ example: 'https://kubernetes.example.com:6443', description: 'https:// URL (http:// only with verifyTlsCertificate false); required unless in-cluster' })
   @OptionalButNotNull()
   @IsString()
@@ -183,6 +195,8 @@ export class KubernetesAuthDto {
   @ApiProperty() verifyTlsCertificate: boolean;
   @ApiProperty({ enum: TOKEN_REVIEWER_SOURCES }) tokenReviewerSource: TokenReviewerSource;
   @ApiProperty({ description: 'whether a reviewer JWT is stored (it is never returned)' }) tokenReviewerJwtSet: boolean;
+  @ApiProperty({ enum: VERIFICATIONS }) verification: Verification;
+  @ApiProperty() issuer: string;
   @ApiProperty() allowedNamespaces: string;
   @ApiProperty() allowedNames: string;
   @ApiProperty() allowedServiceAccounts: string;

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '../../common/dto/pagination.dto.js';
 import { OptionalButNotNull } from '../../common/validation/optional.js';
-import { TOKEN_REVIEWER_SOURCES, type TokenReviewerSource } from '../kubernetes-auth-config.entity.js';
+import { TOKEN_REVIEWER_SOURCES, type TokenReviewerSource, type Verification, VERIFICATIONS } from '../kubernetes-auth-config.entity.js';
 import { ConfigWarningDto, ConnectionFieldsDto } from './kubernetes-auth.dto.js';
 
 /**
@@ -16,13 +16,6 @@ export class KubernetesClusterPatchDto extends ConnectionFieldsDto {
   @Matches(/\S/, { message: 'name must not be blank' })
   @MaxLength(255)
   name?: string;
-
-  @ApiPropertyOptional({ example: 'https://kubernetes.default.svc.cluster.local', description: 'the iss of the cluster’s service-account tokens, which picks this cluster at login; empty: the catch-all of a config' })
-  @OptionalButNotNull()
-  @IsString()
-  @MaxLength(2048)
-  @Matches(/^\S*$/, { message: 'issuer must not contain whitespace' })
-  issuer?: string;
 }
 
 export class KubernetesClusterCreateDto extends KubernetesClusterPatchDto {
@@ -51,6 +44,7 @@ export class KubernetesClusterDto {
   @ApiProperty({ enum: TOKEN_REVIEWER_SOURCES }) tokenReviewerSource: TokenReviewerSource;
   @ApiProperty({ description: 'whether a reviewer JWT is stored (it is never returned)' }) tokenReviewerJwtSet: boolean;
   @ApiProperty() issuer: string;
+  @ApiProperty({ enum: VERIFICATIONS }) verification: Verification;
   @ApiProperty({ description: 'how many Kubernetes auth configs list this cluster' }) usedBy: number;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;

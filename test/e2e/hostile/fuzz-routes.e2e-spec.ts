@@ -44,6 +44,7 @@ type FieldKind =
   | 'selector'
   | 'clusterIds'
   | 'issuer'
+  | 'verification'
   | 'identityId'
   | 'workloadJwt'
   | 'accessToken';
@@ -88,6 +89,8 @@ const KUBERNETES_FIELDS: Record<string, FieldKind> = {
   allowedPodNames: 'list',
   namespaceSelector: 'selector',
   clusterIds: 'clusterIds',
+  verification: 'verification',
+  issuer: 'issuer',
 };
 const K8S_CONFIG = '/api/v1/auth/kubernetes-auth/identities/:identityId';
 const CLUSTER_FIELDS: Record<string, FieldKind> = {
@@ -98,6 +101,7 @@ const CLUSTER_FIELDS: Record<string, FieldKind> = {
   tokenReviewerSource: 'source',
   tokenReviewerJwt: 'reviewer',
   issuer: 'issuer',
+  verification: 'verification',
 };
 const CLUSTER = '/api/v1/kubernetes-clusters/:clusterId';
 
@@ -371,6 +375,8 @@ function fieldArbitrary(kind: FieldKind, fx: Fixtures): fc.Arbitrary<unknown> {
       );
     case 'clusterIds':
       return fc.oneof(fc.constant([fx.clusterId]), fc.constantFrom([], [fx.clusterId, fx.clusterId], [fx.clusterId.toUpperCase()], [randomUUID()], ['not-a-uuid'], [null], fx.clusterId), fc.array(fc.uuid(), { maxLength: 22 }));
+    case 'verification':
+      return fc.constantFrom('token-review', 'jwks', 'JWKS', '', 'tokenreview');
     case 'issuer':
       return fc.constantFrom('', 'https://kubernetes.default.svc.cluster.local', 'kubernetes/serviceaccount', 'with space', 'x'.repeat(2049));
     case 'identityId':

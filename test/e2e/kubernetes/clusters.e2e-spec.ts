@@ -60,6 +60,7 @@ describe('Kubernetes clusters', () => {
         tokenReviewerSource: 'stored',
         tokenReviewerJwtSet: true,
         issuer: w.sim.issuer,
+        verification: 'token-review',
         usedBy: 0,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
@@ -193,7 +194,7 @@ describe('Kubernetes clusters', () => {
     const report = await request(w.t.url).post(`/api/v1/kubernetes-clusters/${good.id}/check`).set(auth(w.admin.token));
     expect(report.status).toBe(200);
     // The reviewer of the simulator may not read namespaces: reported, not an error for a cluster.
-    expect(report.body).toEqual({ reachable: true, tls: true, reviewerAuthorized: true, kubernetesVersion: 'v1.31.0', namespaceReadable: false, errors: [] });
+    expect(report.body).toEqual({ reachable: true, tls: true, reviewerAuthorized: true, kubernetesVersion: 'v1.31.0', keys: null, namespaceReadable: false, errors: [] });
     const bad = await createCluster(west('checked-bad', { tokenReviewerJwt: 'not-a-valid-reviewer' }));
     const identityId = await fleetIdentity([good.id as string, bad.id as string]);
     const configReport = await request(w.t.url).post(`${configPath(identityId)}/check`).set(auth(w.admin.token));

@@ -88,6 +88,8 @@ describe('Kubernetes auth config: attach, read, patch', () => {
         allowedNames: '',
         allowedServiceAccounts: '',
         clusterIds: [],
+        verification: 'token-review',
+        issuer: '',
         allowedAudience: '',
         allowedPodNames: '',
         namespaceSelector: null,

@@ -21,7 +21,7 @@ describe('POST /api/v1/auth/kubernetes-auth/identities/:id/check', () => {
     const before = w.sim.counters.tokenReviews;
     const res = await check({});
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ reachable: true, tls: true, reviewerAuthorized: true, kubernetesVersion: 'v1.31.0', namespaceReadable: null, errors: [] });
+    expect(res.body).toEqual({ reachable: true, tls: true, reviewerAuthorized: true, kubernetesVersion: 'v1.31.0', keys: null, namespaceReadable: null, errors: [] });
     expect(w.sim.counters.tokenReviews).toBe(before + 1);
   });
 

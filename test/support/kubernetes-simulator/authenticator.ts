@@ -11,7 +11,10 @@ export interface AuthenticatorContext {
   state: ClusterState;
   issuer: string;
   apiAudiences: string[];
+  /** Signs new tokens, and verifies. */
   clusterKey: SigningKey;
+  /** Keys rotated out that still verify (more than one --service-account-key-file). */
+  previousKeys: SigningKey[];
 }
 
 const LEEWAY_SECONDS = 60;
@@ -45,7 +48,7 @@ type Outcome = string | { user: UserInfo; audiences: string[] };
 
 /** Same order of checks as kube-apiserver: signature, audience, time, then the live objects. */
 function serviceAccountFailure(ctx: AuthenticatorContext, jwt: DecodedJwt, targets: string[]): Outcome {
-  if (!verifyJwtSignature(jwt, ctx.clusterKey)) return 'go-jose/go-jose: error in cryptographic primitive';
+  if (![ctx.clusterKey, ...ctx.previousKeys].some((key) => verifyJwtSignature(jwt, key))) return 'go-jose/go-jose: error in cryptographic primitive';
   const tokenAudiences = audiencesOf(jwt.payload['aud']);
   const implicit = tokenAudiences.length > 0 ? tokenAudiences : ctx.apiAudiences;
   const audiences = intersect(implicit, targets);

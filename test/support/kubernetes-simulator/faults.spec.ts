@@ -183,14 +183,14 @@ describe('KubernetesSimulator TLS and counters', () => {
         const res = await call(sim.url, sim.caPem, { agent, bearer: reviewer, body: tokenReviewBody(token) });
         expect(res.status).toBe(201);
       }
-      expect(sim.counters).toEqual({ tokenReviews: 5, tcpConnections: 1, tlsSessions: 1 });
+      expect(sim.counters).toEqual({ tokenReviews: 5, jwksFetches: 0, tcpConnections: 1, tlsSessions: 1 });
 
       const refused = await call(sim.url, sim.caPem, { agent, bearer: 'nope', body: tokenReviewBody(token) });
       const anonymous = await call(sim.url, sim.caPem, { agent, body: tokenReviewBody(token) });
       await call(sim.url, sim.caPem, { agent, path: '/version' });
 
       expect([refused.status, anonymous.status]).toEqual([401, 403]);
-      expect(sim.counters).toEqual({ tokenReviews: 7, tcpConnections: 1, tlsSessions: 1 });
+      expect(sim.counters).toEqual({ tokenReviews: 7, jwksFetches: 0, tcpConnections: 1, tlsSessions: 1 });
     } finally {
       agent.destroy();
     }

@@ -30,6 +30,8 @@ const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 export interface SimulatorCounters {
   tokenReviews: number;
+  /** GETs of /openid/v1/jwks (JWKS verification fetching keys), refused ones included. */
+  jwksFetches: number;
   tcpConnections: number;
   tlsSessions: number;
 }
@@ -40,7 +42,7 @@ export interface HandlerDeps {
   anonymousAuth: boolean;
   versionInfo: Record<string, string>;
   openIdConfiguration: Record<string, unknown>;
-  jwks: Record<string, unknown>;
+  jwks: { keys: Record<string, unknown>[] };
   control: boolean;
   counters: SimulatorCounters;
   getFault(): SimulatorFault | null;
@@ -53,6 +55,7 @@ export interface HandlerDeps {
 export async function handleRequest(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = new URL(req.url ?? '/', 'https://127.0.0.1').pathname;
   if (path === TOKEN_REVIEWS_PATH && req.method === 'POST') deps.counters.tokenReviews++;
+  if (path === '/openid/v1/jwks') deps.counters.jwksFetches++;
   const body = await readBody(req);
   if (body === undefined) return; // the client went away mid-request
   if (deps.control && path.startsWith('/_sim/')) return handleControl(deps, req.method ?? 'GET', path, body ?? '', res);

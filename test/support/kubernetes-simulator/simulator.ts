@@ -45,8 +45,10 @@ export class KubernetesSimulator {
   private readonly state = new ClusterState();
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly liveCounters: SimulatorCounters = { tokenReviews: 0, tcpConnections: 0, tlsSessions: 0 };
-  private readonly clusterKey: SigningKey;
+  private readonly liveCounters: SimulatorCounters = { tokenReviews: 0, jwksFetches: 0, tcpConnections: 0, tlsSessions: 0 };
+  private clusterKey: SigningKey;
+  private readonly previousKeys: SigningKey[] = [];
+  private deps: HandlerDeps | undefined;
   private untrustedKey: SigningKey | undefined;
   private fault: SimulatorFault | null = null;
   private server: Server | undefined;
@@ -96,7 +98,7 @@ export class KubernetesSimulator {
   }
 
   resetCounters(): void {
-    Object.assign(this.liveCounters, { tokenReviews: 0, tcpConnections: 0, tlsSessions: 0 });
+    Object.assign(this.liveCounters, { tokenReviews: 0, jwksFetches: 0, tcpConnections: 0, tlsSessions: 0 });
   }
 
   /** One active fault at a time; null clears it. */
@@ -144,6 +146,20 @@ export class KubernetesSimulator {
   /** Like a --token-auth-file line; system:authenticated is added to the groups. */
   addStaticToken(token: string, user: { username: string; uid?: string; groups?: string[] }): void {
     this.state.addStaticToken(token, user);
+  }
+
+  /**
+   * A new service-account signing key, as an API server restarted with a new
+   * --service-account-signing-key-file: new tokens carry its kid, the JWKS lists it first, and
+   * the old key keeps verifying (and stays listed) unless `dropOld`.
+   */
+  rotateSigningKey(options: { dropOld?: boolean } = {}): void {
+    if (!options.dropOld) this.previousKeys.unshift(this.clusterKey);
+    this.clusterKey = generateSigningKey(this.clusterKey.alg);
+    if (this.deps) {
+      this.deps.auth.clusterKey = this.clusterKey;
+      this.deps.jwks.keys = [this.clusterKey, ...this.previousKeys].map(publicJwk);
+    }
   }
 
   mint(options: MintOptions): string {
@@ -195,7 +211,7 @@ export class KubernetesSimulator {
     });
     // Handshakes a client aborts (wrong CA) are normal in tests; the socket is already being torn down.
     server.on('tlsClientError', () => undefined);
-    const deps = this.handlerDeps();
+    const deps = (this.deps = this.handlerDeps());
     server.on('request', (req, res) => {
       handleRequest(deps, req, res).catch((error: unknown) => {
         sendJson(res, 500, internalErrorStatus(error instanceof Error ? error.message : String(error)));
@@ -209,6 +225,7 @@ export class KubernetesSimulator {
       issuer: this.issuer,
       apiAudiences: this.apiAudiences,
       clusterKey: this.clusterKey,
+      previousKeys: this.previousKeys,
     };
     return {
       auth,
