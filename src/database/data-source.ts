@@ -15,10 +15,9 @@ import { User } from '../users/user.entity.js';
 import { InitialSchema1764460800000 } from './migrations/1764460800000-initial-schema.js';
 import { TokenTrustedIps1796169600000 } from './migrations/1796169600000-token-trusted-ips.js';
 import { KubernetesClustersAndBindings1796169700000 } from './migrations/1796169700000-kubernetes-clusters-and-bindings.js';
-import { JwksVerification1796169800000 } from './migrations/1796169800000-jwks-verification.js';
 
 export const ENTITIES = [Organization, User, OrgMembership, Identity, KubernetesAuthConfig, KubernetesCluster, AccessToken, SigningKey, AuditLog, InstanceState];
-export const MIGRATIONS = [InitialSchema1764460800000, TokenTrustedIps1796169600000, KubernetesClustersAndBindings1796169700000, JwksVerification1796169800000];
+export const MIGRATIONS = [InitialSchema1764460800000, TokenTrustedIps1796169600000, KubernetesClustersAndBindings1796169700000];
 
 /** How every SQLite connection of the service is opened (also the database module's specs). */
 export const SQLITE_CONNECTION = {
