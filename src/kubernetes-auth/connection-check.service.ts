@@ -5,9 +5,9 @@ import { IdentitiesService } from '../identities/identities.service.js';
 import type { ConnectionReportDto } from './dto/connection-report.dto.js';
 import { InClusterCredentials } from './in-cluster-credentials.js';
 import { JwksVerifier } from './jwks-verifier.js';
-import { KubernetesAuthService, type LoginConnection } from './kubernetes-auth.service.js';
+import { KubernetesAuthService } from './kubernetes-auth.service.js';
 import { KubernetesClustersService } from './kubernetes-clusters.service.js';
-import { TokenReviewService } from './token-review.service.js';
+import { type LoginConnection, TokenReviewService } from './token-review.service.js';
 
 /** A token no cluster can authenticate: an authorized reviewer gets 201 with status.error for it. */
 const PROBE_TOKEN = 'zerokey-connection-check.invalid.token';
@@ -39,10 +39,10 @@ export class ConnectionCheckService {
     const identity = await this.identities.authorize(principal, identityId, 'admin');
     const config = await this.configs.forLogin(identityId);
     const wantsNamespaces = config.namespaceSelector !== null;
-    if (config.clusterIds.length === 0) return this.report({ endpoint: config, clusterId: null, reviewerJwt: () => this.configs.reviewerJwt(config) }, wantsNamespaces);
+    if (config.clusterIds.length === 0) return this.report(this.configs.ownConnection(config), wantsNamespaces);
     let report: ConnectionReportDto | undefined;
     for (const cluster of await this.clusters.ofOrganization(identity.orgId, config.clusterIds)) {
-      report = await this.report({ endpoint: cluster, clusterId: cluster.id, reviewerJwt: () => this.clusters.reviewerJwt(cluster) }, wantsNamespaces);
+      report = await this.report(this.clusters.connectionOf(cluster), wantsNamespaces);
       for (const error of report.errors) error.message = `cluster "${cluster.name}": ${error.message}`;
       if (report.errors.length) break;
     }
@@ -53,7 +53,7 @@ export class ConnectionCheckService {
   /** A shared cluster's report; the namespace read is reported, an error only for configs with a selector. */
   async checkCluster(principal: Principal, clusterId: string): Promise<ConnectionReportDto> {
     const cluster = await this.clusters.authorize(principal, clusterId, 'admin');
-    const report = await this.report({ endpoint: cluster, clusterId: cluster.id, reviewerJwt: () => this.clusters.reviewerJwt(cluster) }, true);
+    const report = await this.report(this.clusters.connectionOf(cluster), true);
     report.errors = report.errors.filter((error) => error.code !== 'NamespaceReadForbidden');
     return report;
   }

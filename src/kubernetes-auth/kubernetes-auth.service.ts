@@ -17,9 +17,9 @@ import type { KubernetesAuthDto, KubernetesAuthFieldsDto } from './dto/kubernete
 import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
 import { KubernetesAuthConfigRepository } from './kubernetes-auth-config.repository.js';
 import { assertHostAllowed } from './host-policy.js';
-import type { KubernetesCluster } from './kubernetes-cluster.entity.js';
 import { KubernetesClustersService } from './kubernetes-clusters.service.js';
-import { type ClusterConnection, TokenReviewService } from './token-review.service.js';
+import { unverifiedIssuer } from './service-account-jwt.js';
+import { type LoginConnection, TokenReviewService } from './token-review.service.js';
 import { type ConfigSettings, type ConfigWarning, resolveSettings } from './kubernetes-auth-config.rules.js';
 
 export const KUBERNETES_AUTH_METHOD = 'kubernetes';
@@ -29,15 +29,6 @@ const LOGIN_CONFIG_CACHE_SIZE = 1000;
 
 /** The trusted IPs of a config as the plain list its tokens carry. */
 const trustedIpList = (config: Pick<KubernetesAuthConfig, 'accessTokenTrustedIps'>): string[] => config.accessTokenTrustedIps.map((ip) => ip.ipAddress);
-
-/** The connection a login uses: the config's own, or the cluster its token's issuer picked. */
-export interface LoginConnection {
-  endpoint: ClusterConnection;
-  /** The shared cluster's id; null for the config's own connection. */
-  clusterId: string | null;
-  /** The stored reviewer JWT of that connection (decrypted once per version), or null. */
-  reviewerJwt(): string | null;
-}
 
 const notConfigured = (): DomainError => new DomainError('KubernetesAuthNotConfigured', 'Kubernetes auth is not configured for this identity');
 
@@ -161,12 +152,16 @@ export class KubernetesAuthService implements OnModuleInit {
 
   /**
    * Login step 1's choice of connection: the config's own, or, when it lists clusters, the one
-   * the token's (unverified) issuer picks (401 UnknownCluster).
+   * the token's (unverified) issuer picks (401 UnknownCluster); the token is only read for that.
    */
-  async connectionFor(config: KubernetesAuthConfig, orgId: string, issuer: string | undefined): Promise<LoginConnection> {
-    if (config.clusterIds.length === 0) return { endpoint: config, clusterId: null, reviewerJwt: () => this.reviewerJwt(config) };
-    const cluster: KubernetesCluster = await this.clusters.forLogin(orgId, config.clusterIds, issuer);
-    return { endpoint: cluster, clusterId: cluster.id, reviewerJwt: () => this.clusters.reviewerJwt(cluster) };
+  async connectionFor(config: KubernetesAuthConfig, orgId: string, jwt: string): Promise<LoginConnection> {
+    if (config.clusterIds.length === 0) return this.ownConnection(config);
+    return this.clusters.connectionOf(await this.clusters.forLogin(orgId, config.clusterIds, unverifiedIssuer(jwt)));
+  }
+
+  /** The config's own connection (a config without clusterIds). */
+  ownConnection(config: KubernetesAuthConfig): LoginConnection {
+    return { endpoint: config, clusterId: null, reviewerJwt: () => this.reviewerJwt(config) };
   }
 
   /** The stored reviewer JWT, decrypted once per config version, only for the TokenReview call. */

@@ -25,6 +25,11 @@ export class KubernetesClusterRepository extends TableRepository<KubernetesClust
     return this.run((repo) => repo.findOneBy({ id }));
   }
 
+  /** The clusters of `orgId` among `ids` (a config's connection check). */
+  findOfOrganization(orgId: string, ids: string[]): Promise<KubernetesCluster[]> {
+    return this.run((repo) => repo.findBy({ orgId, id: In(ids) }));
+  }
+
   /** Hot path (logins of configs with clusters): id, organization, version and issuer of each. */
   versions(ids: string[]): Promise<ClusterVersion[]> {
     return this.run((repo) => repo.find({ where: { id: In(ids) }, select: { id: true, orgId: true, version: true, issuer: true } }));

@@ -16,7 +16,7 @@ import { KubernetesAuthConfigRepository } from './kubernetes-auth-config.reposit
 import { audienceRequiredWithJwks, type ClusterSettings, type ConfigWarning, resolveClusterSettings } from './kubernetes-auth-config.rules.js';
 import { KubernetesCluster } from './kubernetes-cluster.entity.js';
 import { KubernetesClusterRepository } from './kubernetes-cluster.repository.js';
-import { TokenReviewService } from './token-review.service.js';
+import { type LoginConnection, TokenReviewService } from './token-review.service.js';
 
 /** Clusters kept for logins; each login still reads their versions. */
 const LOGIN_CLUSTER_CACHE_SIZE = 1000;
@@ -164,6 +164,11 @@ export class KubernetesClustersService {
     return row;
   }
 
+  /** The connection a login or check uses through this cluster. */
+  connectionOf(cluster: KubernetesCluster): LoginConnection {
+    return { endpoint: cluster, clusterId: cluster.id, reviewerJwt: () => this.reviewerJwt(cluster) };
+  }
+
   /** The stored reviewer JWT of a cluster, decrypted once per version, only for cluster calls. */
   reviewerJwt(cluster: KubernetesCluster): string | null {
     let jwt = this.reviewerJwts.get(cluster);
@@ -176,8 +181,9 @@ export class KubernetesClustersService {
 
   /** Clusters by id, for a config's connection check (those of `orgId` only). */
   async ofOrganization(orgId: string, ids: string[]): Promise<KubernetesCluster[]> {
-    const rows = await Promise.all(ids.map((id) => this.repo.findById(id)));
-    return rows.filter((row): row is KubernetesCluster => row !== null && row.orgId === orgId);
+    // In the config's order, which is the order the check reports them in.
+    const rows = new Map((await this.repo.findOfOrganization(orgId, ids)).map((row) => [row.id, row]));
+    return ids.flatMap((id) => rows.get(id) ?? []);
   }
 
   private async usedBy(id: string): Promise<number> {

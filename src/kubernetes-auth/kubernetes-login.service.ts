@@ -12,10 +12,10 @@ import type { KubernetesLoginDto } from './dto/kubernetes-auth.dto.js';
 import { InClusterCredentials } from './in-cluster-credentials.js';
 import type { KubernetesAuthConfig } from './kubernetes-auth-config.entity.js';
 import { JwksVerifier } from './jwks-verifier.js';
-import { KUBERNETES_AUTH_METHOD, KubernetesAuthService, type LoginConnection } from './kubernetes-auth.service.js';
+import { KUBERNETES_AUTH_METHOD, KubernetesAuthService } from './kubernetes-auth.service.js';
 import { selectorMatches } from './namespace-selector.js';
-import { type ClaimedServiceAccount, decodeServiceAccountJwt, EXP_LEEWAY_SECONDS, unverifiedIssuer } from './service-account-jwt.js';
-import { type ReviewedUser, TokenReviewService } from './token-review.service.js';
+import { type ClaimedServiceAccount, decodeServiceAccountJwt, EXP_LEEWAY_SECONDS } from './service-account-jwt.js';
+import { type LoginConnection, type ReviewedUser, TokenReviewService } from './token-review.service.js';
 import { LRUCache } from 'lru-cache';
 
 /** What login steps 1-6 established; step 7 turns it into an access token. */
@@ -61,7 +61,7 @@ export class KubernetesLoginService {
     let claimed: ClaimedServiceAccount | undefined;
     let clusterId: string | null = null;
     try {
-      const connection = await this.configs.connectionFor(config, identity.orgId, unverifiedIssuer(body.jwt));
+      const connection = await this.configs.connectionFor(config, identity.orgId, body.jwt);
       clusterId = connection.clusterId;
       if (!this.configs.ipMatcher(config).contains(client.ip)) {
         throw new DomainError('IpNotTrusted', `client IP ${client.ip} is not in the trusted IPs of this identity`);

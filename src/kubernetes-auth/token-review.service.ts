@@ -32,6 +32,15 @@ export interface ReviewedUser {
  */
 export type ClusterConnection = Pick<KubernetesAuthConfig, 'id' | 'version' | 'kubernetesHost' | 'caCert' | 'verifyTlsCertificate' | 'tokenReviewerSource' | 'verification' | 'issuer'>;
 
+/** The connection a login uses: a config's own, or the cluster its token's issuer picked. */
+export interface LoginConnection {
+  endpoint: ClusterConnection;
+  /** The shared cluster's id; null for the config's own connection. */
+  clusterId: string | null;
+  /** The stored reviewer JWT of that connection (decrypted once per version), or null. */
+  reviewerJwt(): string | null;
+}
+
 /** What the API server publishes for verifying its service-account tokens. */
 export interface PublishedKeys {
   /** The issuer of its OIDC discovery document. */
