@@ -5,6 +5,7 @@ import { parseList } from '../common/net/glob.js';
 import type { KubernetesAuthFieldsDto } from './dto/kubernetes-auth.dto.js';
 import type { LabelSelector, TokenReviewerSource, TrustedIp, Verification } from './kubernetes-auth-config.entity.js';
 import { checkSelector } from './namespace-selector.js';
+import { type ConfigWarning, connectionWarnings, warningsFor } from './config-warnings.js';
 
 /** How to reach a cluster and review its tokens: a config's own, or a shared cluster's. */
 export interface ConnectionSettings {
@@ -36,11 +37,6 @@ export interface ConfigSettings extends ConnectionSettings {
   accessTokenMaxTTL: number;
   accessTokenNumUsesLimit: number;
   accessTokenTrustedIps: TrustedIp[];
-}
-
-export interface ConfigWarning {
-  code: string;
-  message: string;
 }
 
 export const DEFAULT_SETTINGS: Omit<ConfigSettings, 'tokenReviewerSource'> = {
@@ -209,20 +205,6 @@ export function parsesAsCertificates(pem: string): boolean {
   }
 }
 
-export function warningsFor(s: ConfigSettings): ConfigWarning[] {
-  const warnings: ConfigWarning[] = [];
-  if (!s.allowedAudience) {
-    warnings.push({ code: 'AudienceNotSet', message: 'allowedAudience is empty: service-account tokens minted for any audience (e.g. for another service) are accepted and could be replayed here; set it (e.g. "zerokey") and mount a projected token with that audience' });
-  }
-  // With clusters, the connection warnings are the clusters' own (given when they are written).
-  if (s.clusterIds.length > 0) return warnings;
-  warnings.push(...connectionWarnings(s));
-  if (s.tokenReviewerSource === 'client' && s.allowedAudience) {
-    warnings.push({ code: 'ClientReviewerWithAudience', message: 'tokenReviewerSource "client" uses the workload’s own token as the reviewer bearer, but the API server does not accept tokens with a custom audience as bearers; use "stored" or "in-cluster"' });
-  }
-  return warnings;
-}
-
 /** The selector as stored and answered: only the parts that were given, as plain data. */
 function plainSelector(selector: LabelSelector | null): LabelSelector | null {
   if (!selector) return null;
@@ -231,17 +213,6 @@ function plainSelector(selector: LabelSelector | null): LabelSelector | null {
     ...(matchLabels ? { matchLabels: { ...matchLabels } } : {}),
     ...(matchExpressions ? { matchExpressions: matchExpressions.map(({ key, operator, values }) => ({ key, operator, ...(values ? { values: [...values] } : {}) })) } : {}),
   };
-}
-
-export function connectionWarnings(s: ConnectionSettings): ConfigWarning[] {
-  const warnings: ConfigWarning[] = [];
-  if (!s.verifyTlsCertificate) {
-    warnings.push({ code: 'TlsVerificationDisabled', message: 'verifyTlsCertificate is false: the cluster’s identity is not checked, so a man in the middle could answer token reviews; set caCert instead' });
-  }
-  if (s.verification === 'jwks') {
-    warnings.push({ code: 'NoRevocationCheck', message: 'verification is "jwks": tokens are checked with the cluster’s signing keys and no TokenReview, so a token of a deleted pod or service account stays valid until its own exp; keep projected tokens short-lived (expirationSeconds) or use "token-review"' });
-  }
-  return warnings;
 }
 
 function definedOnly(patch: KubernetesAuthFieldsDto): Partial<ConfigSettings> {

@@ -20,7 +20,8 @@ import { assertHostAllowed } from './host-policy.js';
 import { KubernetesClustersService } from './kubernetes-clusters.service.js';
 import { unverifiedIssuer } from './service-account-jwt.js';
 import { type LoginConnection, TokenReviewService } from './token-review.service.js';
-import { type ConfigSettings, type ConfigWarning, resolveSettings } from './kubernetes-auth-config.rules.js';
+import type { ConfigWarning } from './config-warnings.js';
+import { type ConfigSettings, resolveSettings } from './kubernetes-auth-config.rules.js';
 
 export const KUBERNETES_AUTH_METHOD = 'kubernetes';
 
