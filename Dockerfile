@@ -46,6 +46,8 @@ COPY --from=build /app/dist/scripts ./dist/scripts
 # zerokey-agent (docs/agent.md) ships in the same image: `node dist/agent/main.js …`.
 COPY --from=build /app/dist/agent ./dist/agent
 COPY --from=build /app/dist/ormconfig.js ./dist/ormconfig.js
+# The admin console (docs/console.md), served under /ui/.
+COPY --from=build /app/dist/console ./dist/console
 USER 10001:10001
 EXPOSE 8080
 # node:24-slim has no curl: probe /api/status with node's own http client.

@@ -1,6 +1,7 @@
 // ESLint (flat config) with typescript-eslint; `npm run lint`, run by .ci/run. Unused locals and
 // parameters are the compiler's job (tsconfig.json noUnusedLocals/noUnusedParameters).
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -21,5 +22,12 @@ export default tseslint.config(
     // Tests and tools read arbitrary JSON bodies.
     files: ['test/**', 'bench/**', 'scripts/**'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // The admin console runs in a browser; its hooks follow React's rules.
+    files: ['console/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', sessionStorage: 'readonly', navigator: 'readonly', Response: 'readonly', Request: 'readonly', FormData: 'readonly', HTMLElement: 'readonly', URLSearchParams: 'readonly' } },
+    rules: { ...reactHooks.configs.recommended.rules, 'no-console': 'error' },
   },
 );

@@ -8,6 +8,7 @@ import { LoggingModule } from './common/logging/logging.module.js';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { CoreModule } from './config/core.module.js';
+import { ConsoleModule } from './console/console.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdentitiesModule } from './identities/identities.module.js';
@@ -35,6 +36,7 @@ export class AppModule {
         KubernetesAuthModule,
         HealthModule,
         MaintenanceModule,
+        ConsoleModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

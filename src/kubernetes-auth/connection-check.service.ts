@@ -10,6 +10,12 @@ import { KubernetesClustersService } from './kubernetes-clusters.service.js';
 import { type LoginConnection, TokenReviewService } from './token-review.service.js';
 
 /** A token no cluster can authenticate: an authorized reviewer gets 201 with status.error for it. */
+/**
+ * Problem codes only the connection report uses (its others are the API's cluster codes); each
+ * has an entry in docs/troubleshooting.md "Connection check" (test/e2e/config-docs.e2e-spec.ts).
+ */
+export const CHECK_ONLY_CODES = ['ClientReviewerNotCheckable'] as const;
+
 const PROBE_TOKEN = 'zerokey-connection-check.invalid.token';
 
 /** A namespace every cluster has: reading it proves the reviewer may get namespaces. */
@@ -97,7 +103,7 @@ export class ConnectionCheckService {
     const config = connection.endpoint;
     if (config.tokenReviewerSource === 'client') {
       report.errors.push({
-        code: 'ClientReviewerNotCheckable',
+        code: CHECK_ONLY_CODES[0],
         message:
           'tokenReviewerSource is "client": each workload’s own token is the reviewer, so it cannot be checked here. Every workload service account needs a ClusterRoleBinding to system:auth-delegator, and tokens with a custom audience are not accepted as bearers by the API server (leave allowedAudience empty, or use "stored"/"in-cluster")',
       });

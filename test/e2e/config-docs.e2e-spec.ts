@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BEGIN_MARKER, defaultCell, END_MARKER, renderVariablesTable, updateConfigDocs } from '../../scripts/gen-config-docs.js';
 import { ERROR_STATUS } from '../../src/common/errors/error-codes.js';
+import { CHECK_ONLY_CODES } from '../../src/kubernetes-auth/connection-check.service.js';
 import { loadConfig, VARIABLES } from '../../src/config/config.schema.js';
 
 /**
@@ -83,9 +84,13 @@ describe('docs/troubleshooting.md', () => {
     expect(section).toMatch(/\*\*Fix:\*\* \S/);
   });
 
-  it('has no section for a code the API does not have', () => {
+  it.each(CHECK_ONLY_CODES)('explains the connection check’s own code %s', (code) => {
+    expect(headings).toContain(`### \`${code}\``);
+  });
+
+  it('has no section for a code the API (or its connection check) does not have', () => {
     const codes = headings.map((h) => /^### `(\w+)`/.exec(h)![1]);
-    expect(codes.filter((code) => !(code! in ERROR_STATUS))).toEqual([]);
+    expect(codes.filter((code) => !(code! in ERROR_STATUS) && !(CHECK_ONLY_CODES as readonly string[]).includes(code!))).toEqual([]);
     expect(new Set(codes).size).toBe(codes.length);
   });
 });

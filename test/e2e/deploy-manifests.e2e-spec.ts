@@ -484,6 +484,13 @@ describe('Dockerfile', () => {
     expect(pkg.scripts.agent).toContain('node dist/agent/main.js');
   });
 
+  it('ships the admin console (dist/console, built by npm run build) where the service looks for it', () => {
+    expect(runtime).toContain('COPY --from=build /app/dist/console ./dist/console');
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.build).toContain('npm run build:console');
+    expect(readFileSync(join(ROOT, 'console/vite.config.ts'), 'utf8')).toContain("'../dist/console'");
+  });
+
   it('runs as a non-root user, exposes the default port and starts dist/src/main.js', () => {
     const user = runtime.find((l) => /^USER\s/i.test(l));
     expect(user).toBeDefined();
