@@ -104,6 +104,10 @@ describe('admin console in a browser', () => {
     await page.waitForURL(/\/identities\/[0-9a-f-]{36}\/kubernetes$/);
     identityId = /identities\/([0-9a-f-]{36})\//.exec(page.url())![1];
 
+    await page.getByRole('link', { name: 'Settings' }).click();
+    expect(await page.getByLabel('Metadata').inputValue()).toBe('team=payments');
+    await screenshot(page, 'identity-settings');
+
     await page.goto(ui(`orgs/${orgId}/identities`));
     await page.getByRole('button', { name: 'New identity' }).click();
     await page.getByLabel('Name', { exact: true }).fill('Checkout-Service');
@@ -337,6 +341,20 @@ describe('admin console in a browser', () => {
     await page.getByText('Password changed.').waitFor();
     await screenshot(page, 'account');
     expect((await request(t.url).post('/api/v1/auth/login').send({ email: ADMIN, password: 'a brand new passphrase' })).status).toBe(200);
+  });
+
+  it('organization switcher: a new organization, then back to the first', async () => {
+    await page.getByLabel('Organization name').fill('Second Org');
+    await page.getByRole('button', { name: 'Create organization' }).click();
+    await page.getByRole('heading', { name: 'Identities of Second Org' }).waitFor();
+    expect(await page.getByText('No identities yet.').isVisible()).toBe(true);
+    const switcher = page.getByLabel('Organization', { exact: true });
+    expect(await switcher.locator('option').allTextContents()).toEqual(['Acme Platform (admin)', 'Second Org (admin)']);
+    await page.getByRole('link', { name: 'Members' }).click();
+    await switcher.selectOption({ label: 'Acme Platform (admin)' });
+    await page.waitForURL(new RegExp(`/orgs/${orgId}/members$`));
+    await page.getByRole('cell', { name: VIEWER }).waitFor();
+    await screenshot(page, 'organization-switcher');
   });
 
   it('a viewer reads but cannot write', async () => {

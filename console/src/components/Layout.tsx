@@ -57,9 +57,9 @@ function OrganizationSwitcher() {
   if (!organizations.data?.length) return null;
   const section = orgId ? (location.pathname.split('/')[3] ?? 'identities') : 'identities';
   return (
-    <label className="org-switcher">
-      <span>Organization</span>
-      <select value={orgId ?? ''} onChange={(e) => navigate(`/orgs/${e.target.value}/${section === 'new' ? 'identities' : section}`)}>
+    <div className="org-switcher">
+      <label htmlFor="org-switcher">Organization</label>
+      <select id="org-switcher" value={orgId ?? ''} onChange={(e) => navigate(`/orgs/${e.target.value}/${section === 'new' ? 'identities' : section}`)}>
         {!orgId && <option value="">Choose…</option>}
         {organizations.data.map((o) => (
           <option key={o.id} value={o.id}>
@@ -67,7 +67,7 @@ function OrganizationSwitcher() {
           </option>
         ))}
       </select>
-    </label>
+    </div>
   );
 }
 
