@@ -3,13 +3,12 @@
  * Regenerates console/src/api/schema.ts, the types of the console's API client, from the
  * service's own OpenAPI document (GET /api/docs-json of an app started on a scratch SQLite file).
  *
- *   node dist/scripts/gen-console-api.js           rewrite the file
- *   node dist/scripts/gen-console-api.js --check   exit 1 when it is out of date
+ *   node dist/scripts/gen-console-api.js     (npm run console:api)
  *
  * test/e2e/console-api.e2e-spec.ts fails when the committed file differs from the document.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
@@ -28,7 +27,7 @@ export async function consoleSchemaSource(document: unknown): Promise<string> {
 }
 
 /** The OpenAPI document of the application as it is built now. */
-export async function currentOpenApiDocument(): Promise<unknown> {
+async function currentOpenApiDocument(): Promise<unknown> {
   const dataDir = mkdtempSync(join(tmpdir(), 'zerokey-openapi-'));
   try {
     const config = loadConfig({ DATA_DIR: dataDir, DB_TYPE: 'sqlite', DB_PATH: join(dataDir, 'zerokey.sqlite'), LOG_LEVEL: 'silent', ENCRYPTION_KEY: randomBytes(32).toString('base64') });
@@ -47,16 +46,7 @@ export async function currentOpenApiDocument(): Promise<unknown> {
 
 async function main(): Promise<void> {
   const root = resolve(import.meta.dirname, '../..');
-  const file = join(root, CONSOLE_SCHEMA_FILE);
-  const fresh = await consoleSchemaSource(await currentOpenApiDocument());
-  if (process.argv.includes('--check')) {
-    if (readFileSync(file, 'utf8') !== fresh) {
-      console.error(`${CONSOLE_SCHEMA_FILE} is out of date: run node dist/scripts/gen-console-api.js`);
-      process.exit(1);
-    }
-    return;
-  }
-  writeFileSync(file, fresh);
+  writeFileSync(join(root, CONSOLE_SCHEMA_FILE), await consoleSchemaSource(await currentOpenApiDocument()));
   console.log(`wrote ${CONSOLE_SCHEMA_FILE}`);
 }
 

@@ -9,6 +9,10 @@ const asset = (body: string, immutable = false): ConsoleAsset => ({ body: Buffer
 function reply() {
   const sent: { status?: number; headers: Record<string, string>; body?: unknown } = { headers: {} };
   const self = {
+    headers(values: Record<string, string>) {
+      Object.assign(sent.headers, Object.fromEntries(Object.entries(values).map(([k, v]) => [k.toLowerCase(), v])));
+      return self;
+    },
     header(name: string, value: string) {
       sent.headers[name] = value;
       return self;

@@ -3,28 +3,36 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../common/auth/decorators.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { securityHeaders } from '../common/http/security-headers.js';
 import { type ConsoleAsset } from './console-assets.js';
 
 export const CONSOLE_ASSETS = Symbol('CONSOLE_ASSETS');
 
 /**
- * The console's policy (docs/console.md "Security"): its own scripts, styles and API only; no
- * inline script or style element, no other origin, no framing. Stricter than the API's default
- * (which lets Swagger UI use inline styles).
+ * The console's headers (docs/console.md "Security"): helmet's, as on every answer, with a
+ * stricter policy than the API's default (which lets Swagger UI use inline styles): its own
+ * scripts, styles and API only, no inline script or style element, no other origin, no framing.
  */
-export const CONSOLE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "script-src-attr 'none'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+const CONSOLE_HEADERS = securityHeaders({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      scriptSrcAttr: ["'none'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      fontSrc: ["'self'"],
+      connectSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'none'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  crossOriginResourcePolicy: { policy: 'same-site' },
+  frameguard: { action: 'deny' },
+});
 
 /**
  * Serves the admin console (a single-page app) under /ui/: its built files by exact path, and
@@ -46,7 +54,7 @@ export class ConsoleController {
   serve(@Param('*') path: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
     const asset = this.resolve(path ?? '');
     void reply
-      .header('content-security-policy', CONSOLE_CSP)
+      .headers(CONSOLE_HEADERS)
       .header('content-type', asset.contentType)
       .header('etag', asset.etag)
       .header('cache-control', asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');

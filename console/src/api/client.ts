@@ -65,3 +65,8 @@ export function fieldErrors(error: unknown): Record<string, string> {
   if (!(error instanceof ApiError)) return {};
   return Object.fromEntries(error.details.map((d) => [d.field, d.message]));
 }
+
+/** The first refusal of a field or of anything inside it (`metadata.team`, `accessTokenTrustedIps.0.ipAddress`). */
+export function nestedError(errors: Record<string, string>, field: string): string | undefined {
+  return errors[field] ?? Object.entries(errors).find(([name]) => name.startsWith(`${field}.`))?.[1];
+}

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { warningsFor } from '../../../src/kubernetes-auth/config-warnings';
-import { api, call, fieldErrors, type Schemas } from '../api/client';
+import { api, call, fieldErrors, nestedError, type Schemas } from '../api/client';
 import { Field } from '../components/Form';
 import { SaveBar } from '../components/SaveBar';
 import { changedFields, ConnectionFields, type ConnectionState, connectionBody, connectionState } from './connection';
@@ -84,12 +84,8 @@ export function KubernetesAuthForm({ identityId, orgId, config, canWrite }: { id
     mutationFn: () => {
       const full = body(state);
       const path = { params: { path: { identityId } } };
-      if (!config) {
-        const attach = state.mode === 'clusters' ? full : { ...full, clusterIds: undefined, ...(full.namespaceSelector === null ? { namespaceSelector: undefined } : {}) };
-        return call(api.POST('/api/v1/auth/kubernetes-auth/identities/{identityId}', { ...path, body: attach }));
-      }
-      const patch = changedFields(full, config as unknown as Record<string, unknown>);
-      return call(api.PATCH('/api/v1/auth/kubernetes-auth/identities/{identityId}', { ...path, body: patch }));
+      if (!config) return call(api.POST('/api/v1/auth/kubernetes-auth/identities/{identityId}', { ...path, body: full }));
+      return call(api.PATCH('/api/v1/auth/kubernetes-auth/identities/{identityId}', { ...path, body: changedFields(full, config as unknown as Record<string, unknown>) }));
     },
     onSuccess: (answer) => {
       setSaved(answer.warnings);
@@ -167,7 +163,7 @@ export function KubernetesAuthForm({ identityId, orgId, config, canWrite }: { id
           <Field label="Allowed pod names" help="e.g. checkout-*. When set, only tokens bound to a matching pod are admitted." error={errors.allowedPodNames}>
             {(p) => <input {...p} spellCheck={false} value={state.allowedPodNames} onChange={(e) => set('allowedPodNames', e.target.value)} />}
           </Field>
-          <SelectorEditor state={state.selector} onChange={(s) => set('selector', s)} error={Object.entries(errors).find(([k]) => k.startsWith('namespaceSelector'))?.[1]} />
+          <SelectorEditor state={state.selector} onChange={(s) => set('selector', s)} error={nestedError(errors, 'namespaceSelector')} />
           <Field label="Allowed audience" help="The audience of the projected token the pod mounts (serviceAccountToken.audience), e.g. zerokey. Empty accepts tokens minted for anyone." error={errors.allowedAudience}>
             {(p) => <input {...p} spellCheck={false} value={state.allowedAudience} onChange={(e) => set('allowedAudience', e.target.value)} />}
           </Field>
@@ -185,7 +181,7 @@ export function KubernetesAuthForm({ identityId, orgId, config, canWrite }: { id
               {(p) => <input {...p} type="number" min={0} inputMode="numeric" value={state.accessTokenNumUsesLimit} onChange={(e) => set('accessTokenNumUsesLimit', e.target.value)} />}
             </Field>
           </div>
-          <Field label="Trusted IPs" help="Addresses or CIDRs, comma-separated, checked at login, renewal and every use. 0.0.0.0/0, ::/0 allows all." error={Object.entries(errors).find(([k]) => k.startsWith('accessTokenTrustedIps'))?.[1]}>
+          <Field label="Trusted IPs" help="Addresses or CIDRs, comma-separated, checked at login, renewal and every use. 0.0.0.0/0, ::/0 allows all." error={nestedError(errors, 'accessTokenTrustedIps')}>
             {(p) => <input {...p} spellCheck={false} value={state.accessTokenTrustedIps} onChange={(e) => set('accessTokenTrustedIps', e.target.value)} />}
           </Field>
         </section>

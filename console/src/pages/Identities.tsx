@@ -1,7 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
-import { api, call, fieldErrors } from '../api/client';
+import { api, call, fieldErrors, nestedError } from '../api/client';
 import { useCurrentOrganization } from '../api/hooks';
 import { ErrorBox } from '../components/ErrorBox';
 import { Field, formatTime, ReadOnlyNotice } from '../components/Form';
@@ -138,7 +138,7 @@ function CreateIdentity({ orgId }: { orgId: string }) {
           </select>
         )}
       </Field>
-      <Field label="Metadata" help="Optional labels, one key=value per line (at most 32)." error={Object.entries(errors).find(([k]) => k.startsWith('metadata'))?.[1]}>
+      <Field label="Metadata" help="Optional labels, one key=value per line (at most 32)." error={nestedError(errors, 'metadata')}>
         {(p) => <textarea {...p} rows={3} value={metadata} onChange={(e) => setMetadata(e.target.value)} />}
       </Field>
       <ErrorBox error={create.error} title="The identity was not created" />

@@ -1,7 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, NavLink, Outlet, useNavigate, useOutletContext, useParams } from 'react-router';
-import { api, ApiError, call, fieldErrors, type Schemas } from '../api/client';
+import { api, ApiError, call, fieldErrors, nestedError, type Schemas } from '../api/client';
 import { useCurrentOrganization } from '../api/hooks';
 import { AuditTable } from '../components/AuditTable';
 import { ErrorBox } from '../components/ErrorBox';
@@ -95,7 +95,7 @@ export function IdentitySettingsTab() {
               </select>
             )}
           </Field>
-          <Field label="Metadata" help="One key=value per line; replaces the whole set." error={Object.entries(errors).find(([k]) => k.startsWith('metadata'))?.[1]}>
+          <Field label="Metadata" help="One key=value per line; replaces the whole set." error={nestedError(errors, 'metadata')}>
             {(p) => <textarea {...p} rows={3} value={metadata} onChange={(e) => setMetadata(e.target.value)} />}
           </Field>
           <ErrorBox error={save.error} title="Not saved" />
