@@ -23,13 +23,26 @@ describe('GroupCommit', () => {
   const insert = (k: string) => () => uow.run((m) => m.query('INSERT INTO t (k) VALUES (?)', [k])).then(() => k);
   const keys = (): Promise<string[]> => db.keys();
 
-  it('units submitted while a batch commits share the next transaction; each gets its own result after the commit', async () => {
+  it('units submitted in the same turn share one transaction; each gets its own result after the commit', async () => {
     const transactions = vi.spyOn(uow, 'transaction');
-    const first = commits.submit(insert('a'));
-    const rest = ['b', 'c', 'd', 'e'].map((k) => commits.submit(insert(k)));
-    expect(await Promise.all([first, ...rest])).toEqual(['a', 'b', 'c', 'd', 'e']);
+    const all = ['a', 'b', 'c', 'd', 'e'].map((k) => commits.submit(insert(k)));
+    expect(await Promise.all(all)).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(await keys()).toEqual(['a', 'b', 'c', 'd', 'e']);
-    // 'a' alone (nothing was waiting), then b–e together.
+    expect(transactions).toHaveBeenCalledTimes(1);
+  });
+
+  it('units submitted while a batch commits wait for it and share the next transaction', async () => {
+    const transactions = vi.spyOn(uow, 'transaction');
+    const later: Promise<string>[] = [];
+    const first = commits.submit(async () => {
+      later.push(...['b', 'c', 'd'].map((k) => commits.submit(insert(k))));
+      return insert('a')();
+    });
+    expect(await first).toBe('a');
+    // 'a' committed alone, before any later unit ran.
+    expect(await keys()).toEqual(['a']);
+    expect(await Promise.all(later)).toEqual(['b', 'c', 'd']);
+    expect(await keys()).toEqual(['a', 'b', 'c', 'd']);
     expect(transactions).toHaveBeenCalledTimes(2);
   });
 

@@ -10,8 +10,10 @@ interface Pending<T> {
 
 /**
  * Group commit for hot writes (a login's token and audit rows, a limited token's use): units of
- * work submitted while a batch is committing wait and then share the next transaction, so N
- * concurrent requests cost one commit instead of N. Each caller's promise settles only after the
+ * work submitted in the same turn of the event loop, or while a batch is committing, share one
+ * transaction, so N concurrent requests cost one commit instead of N. The first unit waits for the
+ * end of the current turn (setImmediate) before its batch starts: on SQLite a whole transaction
+ * runs synchronously, so without that pause no second unit could ever join it. Each caller's promise settles only after the
  * transaction holding its writes committed. When a shared transaction fails, its units run again
  * one transaction each, so only the unit that fails by itself fails its request; when the
  * database itself is unavailable, the whole batch fails at once.
@@ -26,12 +28,13 @@ export class GroupCommit {
   submit<T>(work: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve, reject } as Pending<unknown>);
-      if (!this.committing) void this.drain();
+      if (this.committing) return;
+      this.committing = true;
+      setImmediate(() => void this.drain());
     });
   }
 
   private async drain(): Promise<void> {
-    this.committing = true;
     try {
       while (this.queue.length > 0) {
         const batch = this.queue;

@@ -93,6 +93,11 @@ export abstract class TableRepository<T extends ObjectLiteral> {
     });
   }
 
+  /** The database is MySQL/MariaDB (for the few statements whose text differs, such as a row lock). */
+  protected get onMysql(): boolean {
+    return this.shape().metadata.connection.options.type === 'mysql';
+  }
+
   protected get table(): string {
     return this.shape().table;
   }

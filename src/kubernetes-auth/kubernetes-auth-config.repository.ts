@@ -39,15 +39,15 @@ export class KubernetesAuthConfigRepository extends TableRepository<KubernetesAu
    * caller's transaction ends: a lock on its row makes a concurrent delete or update wait for that
    * commit (and then revoke or update what it wrote). On SQLite the one writer already
    * serializes. FOR UPDATE, not a shared lock: TypeORM's `mysql` driver writes FOR SHARE for any
-   * server version ≥ 8, which MariaDB 10.11 refuses.
+   * server version ≥ 8, which MariaDB 10.11 refuses. Hot path (every login's group commit): written once.
    */
-  holdIfExists(id: string): Promise<Pick<KubernetesAuthConfig, 'accessTokenTrustedIps'> | null> {
-    return this.run(async (repo) => {
-      const query = repo.createQueryBuilder('c').select(['c.id', 'c.accessTokenTrustedIps']).where('c.id = :id', { id });
-      if (repo.manager.connection.options.type === 'mysql') query.setLock('pessimistic_write');
-      return query.getOne();
-    });
+  async holdIfExists(id: string): Promise<Pick<KubernetesAuthConfig, 'accessTokenTrustedIps'> | null> {
+    this.holdSql ??= this.selectSql(['accessTokenTrustedIps'], `${this.col('id')} = ?`) + (this.onMysql ? ' FOR UPDATE' : '');
+    const [row] = await this.select(this.holdSql, [id]);
+    return (row as Pick<KubernetesAuthConfig, 'accessTokenTrustedIps'> | undefined) ?? null;
   }
+
+  private holdSql?: string;
 
   /**
    * How many configs list each of `clusterIds` (a cluster's `usedBy`), in one query: `clusterIds`
