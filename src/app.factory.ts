@@ -7,8 +7,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { AppLogger } from './common/logging/app-logger.js';
 import { refineOpenApiDocument } from './common/http/openapi-document.js';
 import { installRequestDeadlines, sendError } from './common/http/request-deadlines.js';
 import { readTlsPair, watchTlsPair } from './common/http/tls-files.js';
@@ -82,6 +82,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     // Requests arriving while the server closes get 503 ShuttingDown in the API's error shape (request-deadlines.ts).
     return503OnClosing: false,
     logger: false,
+    // No Nest middleware is used (request logging is a Fastify hook): no Express-style layer per request.
+    skipMiddie: true,
   });
   const fastify = adapter.getInstance();
   // Helmet's headers (computed once) and the request id, on every answer including errors and 404s.
@@ -102,7 +104,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   // form-encoded or other body is 415 instead of being parsed into something surprising.
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });
   fastify.removeContentTypeParser('text/plain');
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   if (config.corsOrigins.length) {
     app.enableCors({ origin: config.corsOrigins, methods: ['GET', 'POST', 'PATCH', 'DELETE'], allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'], exposedHeaders: ['X-Request-Id', 'Retry-After'], maxAge: 600 });
   }

@@ -1,38 +1,49 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import { type DynamicModule, Global, Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import type { AppConfig } from '../../config/app-config.js';
+import { AppLogger, createRootLogger, withRequestId } from './app-logger.js';
 
 /**
- * JSON logs through pino. Every line logged while handling a request carries its `reqId`.
- * Request logs hold method, path, status and timing only: never headers (Authorization) or bodies.
+ * Request logs: one line per answer with method, path (no query string), status and duration,
+ * never headers (Authorization) or bodies; liveness and readiness probes are not logged. Every
+ * line logged while a request is handled carries its `reqId`: the request's id is made current
+ * when it arrives, for everything that follows from it (body, guards, handler, filters).
  */
+@Injectable()
+export class RequestLogging implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly logger: AppLogger,
+  ) {}
+
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    const log = this.logger.pino;
+    fastify.addHook('onRequest', (request, _reply, done) => withRequestId(request.id, done));
+    fastify.addHook('onResponse', (request, reply, done) => {
+      const path = request.url.split('?', 1)[0];
+      if (!path.startsWith('/api/status')) {
+        const statusCode = reply.statusCode;
+        const level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
+        if (log.isLevelEnabled(level)) {
+          log[level]({ reqId: request.id, req: { method: request.method, path }, res: { statusCode }, responseTime: Math.round(reply.elapsedTime) }, 'request completed');
+        }
+      }
+      done();
+    });
+  }
+}
+
+/** JSON logs through one pino logger (app-logger.ts); Nest's own logs go through it too. */
+@Global()
 @Module({})
 export class LoggingModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: LoggingModule,
-      imports: [
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            genReqId: (req: IncomingMessage) => String((req as IncomingMessage & { id?: unknown }).id ?? ''),
-            customAttributeKeys: { reqId: 'reqId' },
-            serializers: {
-              req: (req: { method?: string; url?: string }) => ({ method: req.method, path: (req.url ?? '').split('?')[0] }),
-              res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-            },
-            // Under Fastify the middleware sees `req.url` stripped to its mount point ("/"); the path is in originalUrl.
-            autoLogging: { ignore: (req: IncomingMessage & { originalUrl?: string }) => (req.originalUrl ?? req.url ?? '').startsWith('/api/status') },
-            customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-            redact: { paths: ['req.headers', 'headers.authorization', '*.authorization', '*.password', '*.jwt', '*.accessToken', '*.tokenReviewerJwt'], censor: '[redacted]' },
-            quietReqLogger: true,
-          },
-          // nestjs-pino's default route pattern (`{/*splat}`) matches no request under Nest 12's
-          // Fastify adapter: no request was logged at all (test/e2e/process.e2e-spec.ts "logs").
-          forRoutes: [{ path: '*splat', method: RequestMethod.ALL }],
-        }),
-      ],
+      providers: [{ provide: AppLogger, useValue: new AppLogger(createRootLogger(config.logLevel)) }, RequestLogging],
+      exports: [AppLogger],
     };
   }
 }

@@ -49,6 +49,13 @@ describe('SQLite locked by another process', () => {
 
       const { res, ms } = await write;
       expectError(res, 503, 'DatabaseUnavailable');
+      // The line the service logged about it, deep inside a POST's handler, carries its reqId.
+      const logged = service
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('"code":"DatabaseUnavailable"'))
+        .map((line) => (JSON.parse(line) as { reqId?: string }).reqId);
+      expect(logged).toContain(res.body.reqId);
       expect(ms).toBeGreaterThanOrEqual(QUERY_TIMEOUT_MS - 100);
       expect(ms).toBeLessThan(QUERY_TIMEOUT_MS + 2000);
     } finally {
