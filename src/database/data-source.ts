@@ -54,6 +54,9 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
       charset: 'utf8mb4_unicode_ci',
       poolSize: config.dbPoolSize,
       connectTimeout: 5000,
+      // mysql2 otherwise captures a stack trace (new Error) on every query, for errors that are
+      // mapped to DatabaseUnavailable or logged by code anyway: ~3.5 % of a login's CPU.
+      trace: false,
       // Fail fast when the pool is exhausted or the server is gone instead of queueing forever
       // (a full queue is 503 DatabaseUnavailable; a wait in it is bounded by DB_QUERY_TIMEOUT_MS).
       extra: { connectionLimit: config.dbPoolSize, queueLimit: 200, enableKeepAlive: true, maxIdle: config.dbPoolSize },

@@ -46,6 +46,18 @@ describe('GroupCommit', () => {
     expect(transactions).toHaveBeenCalledTimes(2);
   });
 
+  it('the rows the units of a batch insert through the unit of work go in one multi-row INSERT', async () => {
+    const statements: number[] = [];
+    const table = {};
+    const write = async (rows: string[]): Promise<void> => {
+      statements.push(rows.length);
+      await uow.run((m) => m.query(`INSERT INTO t (k) VALUES ${rows.map(() => '(?)').join(', ')}`, rows));
+    };
+    await Promise.all(['p', 'q', 'r', 's'].map((k) => commits.submit(() => uow.insert(table, k, write))));
+    expect(statements).toEqual([4]);
+    expect(await keys()).toEqual(['p', 'q', 'r', 's']);
+  });
+
   it('a unit that fails spoils only its own request: the others of its batch commit', async () => {
     await db.ds.query("INSERT INTO t (k) VALUES ('taken')");
     const first = commits.submit(insert('x'));

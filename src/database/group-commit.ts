@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { isDatabaseUnavailable } from '../common/errors/database-errors.js';
-import { UnitOfWork } from './unit-of-work.js';
+import { type TransactionOptions, UnitOfWork } from './unit-of-work.js';
+
+/** The rows a batch's units insert go in one INSERT per table, written just before the commit. */
+const BATCHED: TransactionOptions = { batchInserts: true };
 
 interface Pending<T> {
   work: () => Promise<T>;
@@ -13,7 +16,9 @@ interface Pending<T> {
  * work submitted in the same turn of the event loop, or while a batch is committing, share one
  * transaction, so N concurrent requests cost one commit instead of N. The first unit waits for the
  * end of the current turn (setImmediate) before its batch starts: on SQLite a whole transaction
- * runs synchronously, so without that pause no second unit could ever join it. Each caller's promise settles only after the
+ * runs synchronously, so without that pause no second unit could ever join it. The rows the
+ * units insert are written per table in one multi-row INSERT (UnitOfWork `batchInserts`): a
+ * unit's work must not read back what it inserted. Each caller's promise settles only after the
  * transaction holding its writes committed. When a shared transaction fails, its units run again
  * one transaction each, so only the unit that fails by itself fails its request; when the
  * database itself is unavailable, the whole batch fails at once.
@@ -52,7 +57,7 @@ export class GroupCommit {
       try {
         await this.uow.transaction(async () => {
           for (const unit of batch) results.push(await unit.work());
-        });
+        }, BATCHED);
         batch.forEach((unit, i) => unit.resolve(results[i]));
         return;
       } catch (error) {
@@ -67,7 +72,7 @@ export class GroupCommit {
     }
     for (const unit of batch) {
       try {
-        unit.resolve(await this.uow.transaction(() => unit.work()));
+        unit.resolve(await this.uow.transaction(() => unit.work(), BATCHED));
       } catch (error) {
         unit.reject(error);
       }

@@ -4,6 +4,9 @@ import type { UnitOfWork } from './unit-of-work.js';
 
 type Raw = Record<string, unknown>;
 
+/** Rows per multi-row INSERT (a group commit's batch may hold more): well within SQLite's and MySQL's limits on parameters. */
+const MAX_ROWS_PER_INSERT = 100;
+
 /**
  * The base of every table's repository (one per table, in its feature folder: the only code that
  * reads or writes that table). Every statement goes through the UnitOfWork, so it is correct on
@@ -16,7 +19,7 @@ type Raw = Record<string, unknown>;
  * building and compiling a query builder per call cost more than the statement itself.
  */
 export abstract class TableRepository<T extends ObjectLiteral> {
-  private mapping?: { metadata: EntityMetadata; table: string; insertSql: string; inserted: ColumnMetadata[] };
+  private mapping?: { metadata: EntityMetadata; table: string; byColumnName: Map<string, ColumnMetadata>; insertSql: Map<number, string>; inserted: ColumnMetadata[] };
 
   protected constructor(
     protected readonly uow: UnitOfWork,
@@ -56,23 +59,47 @@ export abstract class TableRepository<T extends ObjectLiteral> {
   /** Rows of a selectSql() statement, each holding the selected properties as find() would give them. */
   protected async select(sql: string, params: unknown[]): Promise<Partial<T>[]> {
     const raws = (await this.uow.run((manager) => manager.query(sql, params))) as Raw[];
-    const { metadata } = this.shape();
+    const { metadata, byColumnName } = this.shape();
     const { driver } = metadata.connection;
     return raws.map((raw) => {
       const row: Partial<T> = {};
-      for (const [name, value] of Object.entries(raw)) {
-        const column = metadata.findColumnWithDatabaseName(name);
-        if (column) (row as ObjectLiteral)[column.propertyName] = driver.prepareHydratedValue(value, column);
+      for (const name in raw) {
+        const column = byColumnName.get(name);
+        if (column) (row as ObjectLiteral)[column.propertyName] = driver.prepareHydratedValue(raw[name], column);
       }
       return row;
     });
   }
 
-  /** One INSERT of a whole row, values converted by the driver as TypeORM's insert does (no re-select). */
-  protected async insertRow(row: T | Omit<T, 'id'>): Promise<void> {
-    const { insertSql, inserted, metadata } = this.shape();
+  /**
+   * Inserts a whole row, values converted by the driver as TypeORM's insert does (no re-select):
+   * one INSERT, or, in a transaction that batches inserts (group commit), one INSERT of every
+   * row of this table that the transaction's units wrote.
+   */
+  protected insertRow(row: T | Omit<T, 'id'>): Promise<void> {
+    return this.uow.insert(this, row, (rows) => this.insertRows(rows));
+  }
+
+  private async insertRows(rows: (T | Omit<T, 'id'>)[]): Promise<void> {
+    const { inserted, metadata } = this.shape();
     const { driver } = metadata.connection;
-    await this.uow.run((manager) => manager.query(insertSql, inserted.map((c) => driver.preparePersistentValue(c.getEntityValue(row), c))));
+    for (let start = 0; start < rows.length; start += MAX_ROWS_PER_INSERT) {
+      const chunk = rows.slice(start, start + MAX_ROWS_PER_INSERT);
+      const params = chunk.flatMap((row) => inserted.map((c) => driver.preparePersistentValue(c.getEntityValue(row), c)));
+      await this.uow.run((manager) => manager.query(this.insertSql(chunk.length), params));
+    }
+  }
+
+  /** `INSERT INTO <table> (<columns>) VALUES (…), …` for `count` rows, written once per count. */
+  private insertSql(count: number): string {
+    const shape = this.shape();
+    let sql = shape.insertSql.get(count);
+    if (!sql) {
+      const tuple = `(${shape.inserted.map(() => '?').join(', ')})`;
+      sql = `INSERT INTO ${shape.table} (${shape.inserted.map((c) => shape.metadata.connection.driver.escape(c.databaseName)).join(', ')}) VALUES ${Array.from({ length: count }, () => tuple).join(', ')}`;
+      shape.insertSql.set(count, sql);
+    }
+    return sql;
   }
 
   /** A value as the driver stores it in `property`'s column (a parameter of hand-written SQL). */
@@ -115,9 +142,8 @@ export abstract class TableRepository<T extends ObjectLiteral> {
       const table = driver.escape(metadata.tableName);
       // An auto-increment key is left to the database.
       const inserted = metadata.columns.filter((c) => c.generationStrategy !== 'increment');
-      const names = inserted.map((c) => driver.escape(c.databaseName));
-      const insertSql = `INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`;
-      this.mapping = { metadata, table, insertSql, inserted };
+      const byColumnName = new Map(metadata.columns.map((c) => [c.databaseName, c]));
+      this.mapping = { metadata, table, byColumnName, insertSql: new Map(), inserted };
     }
     return this.mapping;
   }

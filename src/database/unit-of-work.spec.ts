@@ -110,6 +110,51 @@ describe('UnitOfWork on SQLite', () => {
     });
     expect(await keys()).toEqual(['kept']);
   });
+
+  /** Writes the rows it is given in one multi-row INSERT into t, noting each statement's row count. */
+  const writer = (statements: number[]) => async (rows: string[]) => {
+    statements.push(rows.length);
+    await uow.run((m) => m.query(`INSERT INTO t (k) VALUES ${rows.map(() => '(?)').join(', ')}`, rows));
+  };
+
+  it('a transaction that batches inserts writes each table’s rows in one statement at the end of its work; outside one, each row at once', async () => {
+    const statements: number[] = [];
+    const write = writer(statements);
+    const table = {};
+    await uow.transaction(async () => {
+      for (const k of ['a', 'b', 'c']) await uow.insert(table, k, write);
+      // Held back until the work ends.
+      expect(statements).toEqual([]);
+    }, { batchInserts: true });
+    expect(statements).toEqual([3]);
+    expect(await keys()).toEqual(['a', 'b', 'c']);
+    await uow.insert(table, 'd', write);
+    await uow.transaction(() => uow.insert(table, 'e', write));
+    expect(statements).toEqual([3, 1, 1]);
+    expect(await keys()).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('a batched row that cannot be written rolls back the whole transaction', async () => {
+    await db.ds.query("INSERT INTO t (k) VALUES ('taken')");
+    const table = {};
+    const write = writer([]);
+    const failing = uow.transaction(async () => {
+      await uow.run((m) => m.query("INSERT INTO t (k) VALUES ('direct')"));
+      for (const k of ['x', 'taken']) await uow.insert(table, k, write);
+    }, { batchInserts: true });
+    await expect(failing).rejects.toThrow(/UNIQUE/);
+    expect(await keys()).toEqual(['taken']);
+  });
+
+  it('readOnce reads once per key within a transaction, and every time outside one', async () => {
+    let reads = 0;
+    const read = async (): Promise<number> => ++reads;
+    const seen = await uow.transaction(async () => [await uow.readOnce('k1', read), await uow.readOnce('k1', read), await uow.readOnce('k2', read)]);
+    expect(seen).toEqual([1, 1, 2]);
+    const again = await uow.transaction(async () => uow.readOnce('k1', read));
+    expect(again).toBe(3);
+    expect([await uow.readOnce('k1', read), await uow.readOnce('k1', read)]).toEqual([4, 5]);
+  });
 });
 
 /** DB_QUERY_TIMEOUT_MS on SQLite: another process's lock is waited for asynchronously, never inside the event loop. */

@@ -9,8 +9,24 @@ type Waiter = { exclusive: boolean; wake: () => void };
 /** What a query runner of the mysql driver holds: its pooled mysql2 connection (undefined until connected). */
 type PooledRunner = { databaseConnection?: { destroy(): void } };
 
-/** A transaction in progress: its manager, and what to do once it has committed. */
-type Unit = { manager: EntityManager; committed: (() => void)[] };
+/** Rows of one table held back until the end of a batching transaction, and how to write them. */
+type HeldRows = { rows: unknown[]; write: (rows: unknown[]) => Promise<void> };
+
+/**
+ * A transaction in progress: its manager, what to do once it has committed, the reads it keeps
+ * (`readOnce`) and, when it batches inserts, the rows held back per table.
+ */
+type Unit = { manager: EntityManager; committed: (() => void)[]; kept: Map<string, Promise<unknown>>; held?: Map<object, HeldRows> };
+
+/** How a transaction runs. */
+export interface TransactionOptions {
+  /**
+   * Rows given to `insert` are written at the end of the work, one multi-row INSERT per table,
+   * instead of one statement each (group commit: the rows of N logins in two statements). Only
+   * for work that does not read back what it inserts.
+   */
+  batchInserts?: boolean;
+}
 
 function runEffects(effects: (() => void)[]): void {
   for (const effect of effects) {
@@ -82,10 +98,41 @@ export class UnitOfWork {
   }
 
   /** Writes that commit together or not at all. */
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  transaction<T>(work: (manager: EntityManager) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const inside = this.current.getStore();
     if (inside) return work(inside.manager);
-    return this.serialized ? this.onSqlite(true, work) : this.onPool(true, work);
+    return this.serialized ? this.onSqlite(true, work, options) : this.onPool(true, work, options);
+  }
+
+  /**
+   * Inserts `row` with `write` (which inserts the rows it is given, in one statement): at once, or
+   * inside a transaction that batches inserts, together with the other rows of the same `table`
+   * at the end of that transaction's work.
+   */
+  insert<R>(table: object, row: R, write: (rows: R[]) => Promise<void>): Promise<void> {
+    const held = this.current.getStore()?.held;
+    if (!held) return write([row]);
+    const entry = held.get(table) ?? { rows: [], write: write as HeldRows['write'] };
+    entry.rows.push(row);
+    held.set(table, entry);
+    return Promise.resolve();
+  }
+
+  /**
+   * `read` once per transaction for a given `key`: a second call in the same transaction gets the
+   * first one's answer. For a row the transaction has locked (or, on SQLite, reads in its own
+   * snapshot) and does not write itself, so that reading it again could only give the same.
+   * Outside a transaction, `read` runs every time.
+   */
+  readOnce<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const kept = this.current.getStore()?.kept;
+    if (!kept) return read();
+    let answer = kept.get(key) as Promise<T> | undefined;
+    if (!answer) {
+      answer = read();
+      kept.set(key, answer);
+    }
+    return answer;
   }
 
   /**
@@ -100,9 +147,15 @@ export class UnitOfWork {
   }
 
   /** `work` as a unit of its own on `manager`; its after-commit effects are returned for the caller to run once it has committed. */
-  private async within<T>(manager: EntityManager, work: (manager: EntityManager) => Promise<T>): Promise<{ result: T; committed: (() => void)[] }> {
-    const unit: Unit = { manager, committed: [] };
-    const result = await this.current.run(unit, () => work(manager));
+  private async within<T>(manager: EntityManager, work: (manager: EntityManager) => Promise<T>, options: TransactionOptions): Promise<{ result: T; committed: (() => void)[] }> {
+    const unit: Unit = { manager, committed: [], kept: new Map(), held: options.batchInserts ? new Map() : undefined };
+    const result = await this.current.run(unit, async () => {
+      const value = await work(manager);
+      const held = unit.held;
+      unit.held = undefined;
+      for (const { rows, write } of held?.values() ?? []) await write(rows);
+      return value;
+    });
     return { result, committed: unit.committed };
   }
 
@@ -110,13 +163,13 @@ export class UnitOfWork {
     return new DomainError('DatabaseUnavailable', `the database ${what} within ${this.timeoutMs} ms, try again shortly`);
   }
 
-  private async onSqlite<T>(transactional: boolean, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  private async onSqlite<T>(transactional: boolean, work: (manager: EntityManager) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const deadline = Date.now() + this.timeoutMs;
     for (let pause = 2; ; pause = Math.min(2 * pause, 100)) {
       await this.enter(transactional, deadline);
       try {
         if (!transactional) return await work(this.dataSource.manager);
-        const { result, committed } = await this.dataSource.transaction((manager) => this.within(manager, work));
+        const { result, committed } = await this.dataSource.transaction((manager) => this.within(manager, work, options));
         runEffects(committed);
         return result;
       } catch (error) {
@@ -129,7 +182,7 @@ export class UnitOfWork {
     }
   }
 
-  private async onPool<T>(transactional: boolean, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  private async onPool<T>(transactional: boolean, work: (manager: EntityManager) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const runner = this.dataSource.createQueryRunner();
     let answered = false;
     const attempt = (async () => {
@@ -138,7 +191,7 @@ export class UnitOfWork {
       if (!transactional) return work(runner.manager);
       await runner.startTransaction();
       try {
-        const { result, committed } = await this.within(runner.manager, work);
+        const { result, committed } = await this.within(runner.manager, work, options);
         if (answered) throw this.unavailable('did not answer');
         await runner.commitTransaction();
         runEffects(committed);

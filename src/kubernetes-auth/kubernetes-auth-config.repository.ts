@@ -39,12 +39,16 @@ export class KubernetesAuthConfigRepository extends TableRepository<KubernetesAu
    * caller's transaction ends: a lock on its row makes a concurrent delete or update wait for that
    * commit (and then revoke or update what it wrote). On SQLite the one writer already
    * serializes. FOR UPDATE, not a shared lock: TypeORM's `mysql` driver writes FOR SHARE for any
-   * server version ≥ 8, which MariaDB 10.11 refuses. Hot path (every login's group commit): written once.
+   * server version ≥ 8, which MariaDB 10.11 refuses. Hot path (every login's group commit):
+   * written once, and read once per transaction (the logins of one identity batched together
+   * share the read; the lock, or SQLite's snapshot, keeps the row as read, and no login writes it).
    */
-  async holdIfExists(id: string): Promise<Pick<KubernetesAuthConfig, 'accessTokenTrustedIps'> | null> {
+  holdIfExists(id: string): Promise<Pick<KubernetesAuthConfig, 'accessTokenTrustedIps'> | null> {
     this.holdSql ??= this.selectSql(['accessTokenTrustedIps'], `${this.col('id')} = ?`) + (this.onMysql ? ' FOR UPDATE' : '');
-    const [row] = await this.select(this.holdSql, [id]);
-    return (row as Pick<KubernetesAuthConfig, 'accessTokenTrustedIps'> | undefined) ?? null;
+    return this.uow.readOnce(`kubernetes_auth_configs hold ${id}`, async () => {
+      const [row] = await this.select(this.holdSql!, [id]);
+      return (row as Pick<KubernetesAuthConfig, 'accessTokenTrustedIps'> | undefined) ?? null;
+    });
   }
 
   private holdSql?: string;
