@@ -300,8 +300,11 @@ describe('admin console in a browser', () => {
     const local = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
     await page.getByLabel('From', { exact: true }).fill(local(from));
     await page.getByLabel('To', { exact: true }).fill(local(new Date(Date.now() + 3600_000)));
+    // The previous filter's rows would pass any "no such event" check: wait until the table shows this answer's rows.
+    const answer = page.waitForResponse((res) => res.url().includes('/audit-logs') && res.url().includes(`identityId=${identityId}`));
     await page.getByRole('button', { name: 'Apply filters' }).click();
-    await page.waitForFunction(() => [...document.querySelectorAll('tr[data-event]')].every((r) => r.getAttribute('data-event') !== 'membership.created'));
+    const shown = ((await (await answer).json()) as { auditLogs: { event: string; outcome: string }[] }).auditLogs.map((a) => `${a.event}:${a.outcome}`);
+    await page.waitForFunction((want) => JSON.stringify([...document.querySelectorAll('tr[data-event]')].map((r) => `${r.getAttribute('data-event')}:${r.getAttribute('data-outcome')}`)) === want, JSON.stringify(shown));
     const byIdentity = await events();
     expect(byIdentity).toContain('kubernetes-auth.login:success');
     expect(byIdentity.every((e) => e.endsWith(':success'))).toBe(true);
