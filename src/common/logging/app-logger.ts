@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Level, type Logger as Pino } from 'pino';
+import { type DestinationStream, pino, type Level, type Logger as Pino } from 'pino';
 
 /** The id of the request being handled, for every line logged while handling it. */
 const currentRequest = new AsyncLocalStorage<string>();
@@ -14,16 +14,18 @@ export function withRequestId(reqId: string, next: () => void): void {
  * The one pino logger of the process: JSON lines on stdout, `reqId` added from the request being
  * handled (a mixin, so nothing is built per request: no child logger, no bindings serialized
  * unless a line is written), the usual secret-bearing fields censored wherever they appear.
+ * `destination` is for the specs; the service writes to stdout.
  */
-export function createRootLogger(level: string): Pino {
-  return pino({
+export function createRootLogger(level: string, destination?: DestinationStream): Pino {
+  const options = {
     level,
     mixin: () => {
       const reqId = currentRequest.getStore();
       return reqId === undefined ? {} : { reqId };
     },
     redact: { paths: ['req.headers', 'headers.authorization', '*.authorization', '*.password', '*.jwt', '*.accessToken', '*.tokenReviewerJwt'], censor: '[redacted]' },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /**
