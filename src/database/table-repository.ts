@@ -19,7 +19,16 @@ const MAX_ROWS_PER_INSERT = 100;
  * building and compiling a query builder per call cost more than the statement itself.
  */
 export abstract class TableRepository<T extends ObjectLiteral> {
-  private mapping?: { metadata: EntityMetadata; table: string; byColumnName: Map<string, ColumnMetadata>; insertSql: Map<number, string>; inserted: ColumnMetadata[] };
+  private mapping?: {
+    metadata: EntityMetadata;
+    table: string;
+    byColumnName: Map<string, ColumnMetadata>;
+    inserted: ColumnMetadata[];
+    /** `INSERT INTO <table> (<inserted columns>) VALUES `, and one row's `(?, …)`. */
+    insertInto: string;
+    valuesTuple: string;
+    insertSql: Map<number, string>;
+  };
 
   protected constructor(
     protected readonly uow: UnitOfWork,
@@ -95,8 +104,7 @@ export abstract class TableRepository<T extends ObjectLiteral> {
     const shape = this.shape();
     let sql = shape.insertSql.get(count);
     if (!sql) {
-      const tuple = `(${shape.inserted.map(() => '?').join(', ')})`;
-      sql = `INSERT INTO ${shape.table} (${shape.inserted.map((c) => shape.metadata.connection.driver.escape(c.databaseName)).join(', ')}) VALUES ${Array.from({ length: count }, () => tuple).join(', ')}`;
+      sql = `${shape.insertInto}${Array.from({ length: count }, () => shape.valuesTuple).join(', ')}`;
       shape.insertSql.set(count, sql);
     }
     return sql;
@@ -143,7 +151,8 @@ export abstract class TableRepository<T extends ObjectLiteral> {
       // An auto-increment key is left to the database.
       const inserted = metadata.columns.filter((c) => c.generationStrategy !== 'increment');
       const byColumnName = new Map(metadata.columns.map((c) => [c.databaseName, c]));
-      this.mapping = { metadata, table, byColumnName, insertSql: new Map(), inserted };
+      const insertInto = `INSERT INTO ${table} (${inserted.map((c) => driver.escape(c.databaseName)).join(', ')}) VALUES `;
+      this.mapping = { metadata, table, byColumnName, inserted, insertInto, valuesTuple: `(${inserted.map(() => '?').join(', ')})`, insertSql: new Map() };
     }
     return this.mapping;
   }

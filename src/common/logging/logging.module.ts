@@ -22,13 +22,11 @@ export class RequestLogging implements OnModuleInit {
     const log = this.logger.pino;
     fastify.addHook('onRequest', (request, _reply, done) => withRequestId(request.id, done));
     fastify.addHook('onResponse', (request, reply, done) => {
-      const path = request.url.split('?', 1)[0];
-      if (!path.startsWith('/api/status')) {
-        const statusCode = reply.statusCode;
-        const level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
-        if (log.isLevelEnabled(level)) {
-          log[level]({ reqId: request.id, req: { method: request.method, path }, res: { statusCode }, responseTime: Math.round(reply.elapsedTime) }, 'request completed');
-        }
+      const statusCode = reply.statusCode;
+      const level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
+      if (log.isLevelEnabled(level)) {
+        const path = request.url.split('?', 1)[0];
+        if (!path.startsWith('/api/status')) log[level]({ reqId: request.id, req: { method: request.method, path }, res: { statusCode }, responseTime: Math.round(reply.elapsedTime) }, 'request completed');
       }
       done();
     });

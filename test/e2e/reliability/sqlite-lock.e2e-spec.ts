@@ -50,21 +50,14 @@ describe('SQLite locked by another process', () => {
       const { res, ms } = await write;
       expectError(res, 503, 'DatabaseUnavailable');
       // The line the service logged about it, deep inside a POST's handler, carries its reqId
-      // (read once it has arrived: the service's stdout and its answer come on separate pipes).
-      const logged = async (): Promise<Record<string, unknown>[]> => {
-        for (let waited = 0; ; waited += 20) {
-          const lines = service
-            .output()
-            .split('\n')
-            .filter((line) => line.includes('"code":"DatabaseUnavailable"'))
-            .map((line) => JSON.parse(line) as Record<string, unknown>);
-          if (lines.length > 0 || waited >= 5000) return lines;
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      };
-      const lines = await logged();
-      expect(lines.length, 'the service logged the DatabaseUnavailable answer').toBeGreaterThan(0);
-      expect(lines.map((line) => line.reqId)).toContain(res.body.reqId);
+      // (polled: the service's stdout and its answer come on separate pipes).
+      const loggedReqIds = (): unknown[] =>
+        service
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('"code":"DatabaseUnavailable"'))
+          .map((line) => (JSON.parse(line) as { reqId?: string }).reqId);
+      await expect.poll(loggedReqIds, { timeout: 5000 }).toContain(res.body.reqId);
       expect(ms).toBeGreaterThanOrEqual(QUERY_TIMEOUT_MS - 100);
       expect(ms).toBeLessThan(QUERY_TIMEOUT_MS + 2000);
     } finally {
